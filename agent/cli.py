@@ -1,0 +1,40 @@
+"""The `magnet` command line. Each tool brings its own sub-command; this module mounts them
+and turns a MagnetError into one `Error: ...` line and exit code 1.
+
+    magnet data list
+    magnet train --task lm --data shakespeare --steps 200
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from magnet.tools import console
+from magnet.tools.bitnet.cli import train_command
+from magnet.tools.datasets.cli import app as data_app
+from magnet.tools.errors import MagnetError
+
+# Locals can hold API keys: tracebacks show them only when asked for.
+DEBUG = os.environ.get("MAGNET_DEBUG") == "1"
+
+app = typer.Typer(
+    help="MAGNET: an autonomous researcher that trains ternary BitNet b1.58 experts on CPUs.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=DEBUG,
+)
+app.add_typer(data_app, name="data")
+app.command("train")(train_command)
+
+
+def main() -> None:
+    try:
+        app()
+    except MagnetError as e:
+        console.error(str(e))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One-command set-up: a virtual environment in .venv with MAGNET and its dev tools.
+# torch is installed first and pinned, so that no later requirement pulls CUDA wheels.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+"$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), "MAGNET needs Python >= 3.11"'
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet torch==2.13.0
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+echo "set-up done: activate with 'source .venv/bin/activate', then try 'magnet --help'"

@@ -1,0 +1,25 @@
+import math
+
+from magnet.tools import evaluate
+
+
+def test_bits_per_byte():
+    assert evaluate.bits_per_byte(math.log(2), 1.0) == 1.0
+    assert evaluate.bits_per_byte(math.log(2) * 4, 2.0) == 2.0
+
+
+def test_classification_metrics_by_hand():
+    y_true = [0, 0, 0, 0, 1, 1]
+    y_pred = [0, 0, 0, 1, 1, 0]
+    m = evaluate.classification_metrics(y_true, y_pred, ["ham", "spam"])
+    assert m["confusion"] == [[3, 1], [1, 1]]
+    assert m["accuracy"] == 4 / 6
+    assert m["balanced_accuracy"] == (3 / 4 + 1 / 2) / 2
+    # ham: precision 3/4, recall 3/4 → F1 0.75; spam: precision 1/2, recall 1/2 → 0.5
+    assert m["f1"] == {"ham": 0.75, "spam": 0.5}
+    assert m["f1_macro"] == 0.625
+
+
+def test_always_up_has_a_high_hit_rate_but_chance_balanced_accuracy():
+    m = evaluate.direction_metrics([1, 1, 1, 0], [1, 1, 1, 1])
+    assert m["hit_rate"] == 0.75 and m["balanced_accuracy"] == 0.5 and m["up_rate"] == 1.0

@@ -1,0 +1,93 @@
+"""Training configuration: typed defaults, the b1.58 recipe, and `key=value` overrides."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from magnet.tools.bitnet.model import ModelConfig
+from magnet.tools.datasets.types import Task
+from magnet.tools.errors import ConfigError
+
+# Ternary weights move only when a latent weight crosses a rounding boundary: BitNet recipes
+# train them with a larger learning rate than the same model in full precision.
+DEFAULT_LR = {"ternary": 2e-3, "fp": 6e-4}
+DEFAULT_STEPS = 300
+# Set from the data, never by hand.
+DERIVED_MODEL_KEYS = {"linear", "vocab_size", "n_classes", "n_features", "max_seq_len"}
+
+
+class TrainConfig(BaseModel):
+    """Everything that decides a training run; saved as config.json in the run directory."""
+
+    task: Task
+    data: str = Field(description="built-in dataset name or a path")
+    model: ModelConfig = ModelConfig()
+    steps: int | None = Field(None, gt=0, description="optimizer steps; or use budget_seconds")
+    budget_seconds: float | None = Field(None, gt=0, description="wall-time budget")
+    batch_size: int = Field(16, gt=0)
+    seq_len: int = Field(256, gt=1, description="tokens per LM window / classifier input")
+    lr: float | None = Field(None, gt=0, description="peak LR; default by linear kind")
+    warmup_steps: int = Field(30, ge=0)
+    stage2_start: float = Field(0.7, gt=0, le=1, description="budget fraction ending stage 1")
+    stage2_lr_scale: float = Field(0.3, gt=0, le=1, description="stage-2 LR as a share of peak")
+    weight_decay: float = Field(0.1, ge=0, description="stage-1 weight decay; stage 2 uses 0")
+    grad_clip: float = Field(1.0, gt=0)
+    eval_every: int = Field(100, gt=0)
+    eval_batches: int = Field(16, gt=0, description="LM validation windows = this × batch")
+    log_every: int = Field(10, gt=0)
+    checkpoint_every: int = Field(100, gt=0)
+    seed: int = 0
+    tokenizer: Literal["byte", "bpe"] = "byte"
+    bpe_vocab: int = Field(4096, ge=300)
+    class_weighted: bool = Field(True, description="weigh the loss by inverse class frequency")
+    diverge_factor: float = Field(3.0, gt=1, description="smoothed loss over best = diverged")
+
+    @model_validator(mode="after")
+    def _resolve(self) -> TrainConfig:
+        if self.steps is not None and self.budget_seconds is not None:
+            raise ValueError("give steps or budget_seconds, not both")
+        if self.steps is None and self.budget_seconds is None:
+            self.steps = DEFAULT_STEPS
+        if self.lr is None:
+            self.lr = DEFAULT_LR[self.model.linear]
+        return self
+
+
+def override_keys() -> list[str]:
+    fixed = {"task", "data", "model", "steps", "budget_seconds"}
+    train = [k for k in TrainConfig.model_fields if k not in fixed]
+    model = [k for k in ModelConfig.model_fields if k not in DERIVED_MODEL_KEYS]
+    return sorted(train + model)
+
+
+def make_config(task: Task, data: str, linear: str = "ternary", steps: int | None = None,
+                budget_seconds: float | None = None, overrides: list[str] = ()) -> TrainConfig:
+    """Validate everything up front so a bad value never leaves a run directory behind."""
+    values: dict = {"task": task, "data": data, "model": {"linear": linear}}
+    if steps is not None:
+        values["steps"] = steps
+    if budget_seconds is not None:
+        values["budget_seconds"] = budget_seconds
+    allowed = override_keys()
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ConfigError(f"override '{item}' is not key=value")
+        if key not in allowed:
+            raise ConfigError(f"unknown override key '{key}'; known keys: {', '.join(allowed)}")
+        target = values["model"] if key in ModelConfig.model_fields else values
+        target[key] = value.strip()
+    try:
+        return TrainConfig.model_validate(values)
+    except ValidationError as e:
+        raise ConfigError(_first_error(e)) from None
+
+
+def _first_error(e: ValidationError) -> str:
+    err = e.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    where = ".".join(p for p in loc if p != "model") or ".".join(loc) or "config"
+    return f"{where}: {err['msg'].removeprefix('Value error, ')}"

@@ -1,0 +1,162 @@
+"""What each task feeds the model, how it scores a batch, and how the harness evaluates it.
+
+A task object owns the tokenized splits; the trainer only asks it for batches and metrics:
+
+    task.train_batch(generator)   a batch drawn with the trainer's seeded generator
+    task.loss(model, batch)       mean training loss (a scalar tensor)
+    task.evaluate(model, split)   harness metrics on "val" or "test", deterministic
+    task.tokens(batch)            tokens (or time steps) in a batch, for throughput
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from magnet.tools import evaluate
+from magnet.tools.bitnet.config import TrainConfig
+from magnet.tools.datasets.tokenizer import Tokenizer
+from magnet.tools.datasets.types import Dataset, LabeledDataset, SeriesDataset, TextDataset
+from magnet.tools.errors import DatasetError
+
+EVAL_BATCH = 64
+DOC_SEPARATOR = "\n\n"
+
+
+class LmTask:
+    """Random windows of seq_len + 1 tokens from the concatenated train documents."""
+
+    primary, higher_is_better = "bits_per_byte", False
+
+    def __init__(self, ds: TextDataset, tok: Tokenizer, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        self.splits, self.bytes_per_token = {}, {}
+        for name in ("train", "val", "test"):
+            text = DOC_SEPARATOR.join(getattr(ds, name))
+            ids = torch.from_numpy(tok.encode(text).astype(np.int64))
+            if len(ids) < cfg.seq_len + 2:
+                raise DatasetError(f"{name} split has {len(ids)} tokens; seq_len is {cfg.seq_len}")
+            self.splits[name] = ids
+            self.bytes_per_token[name] = len(text.encode()) / len(ids)
+
+    def model_fields(self, tok: Tokenizer) -> dict:
+        return {"vocab_size": tok.vocab_size, "max_seq_len": self.cfg.seq_len}
+
+    def train_batch(self, gen: torch.Generator) -> torch.Tensor:
+        data, t = self.splits["train"], self.cfg.seq_len + 1
+        starts = torch.randint(0, len(data) - t, (self.cfg.batch_size,), generator=gen)
+        return data[starts[:, None] + torch.arange(t)]
+
+    def loss(self, model, batch: torch.Tensor) -> torch.Tensor:
+        logits = model(batch[:, :-1])
+        return F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten())
+
+    def tokens(self, batch: torch.Tensor) -> int:
+        return batch[:, 1:].numel()
+
+    @torch.no_grad()
+    def evaluate(self, model, split: str) -> dict:
+        """Evenly spaced windows over the split, the same ones every time."""
+        data, t = self.splits[split], self.cfg.seq_len + 1
+        n = min(self.cfg.eval_batches * self.cfg.batch_size, len(data) // t)
+        starts = torch.linspace(0, len(data) - t, n).long()
+        total = 0.0
+        for chunk in starts.split(EVAL_BATCH):
+            total += self.loss(model, data[chunk[:, None] + torch.arange(t)]).item() * len(chunk)
+        loss = total / n
+        return {"loss": loss, "bits_per_byte": evaluate.bits_per_byte(
+            loss, self.bytes_per_token[split])}
+
+
+class ClassifyTask:
+    """Texts as right-padded token rows, truncated to seq_len; mean-pooled by the model."""
+
+    primary, higher_is_better = "balanced_accuracy", True
+
+    def __init__(self, ds: LabeledDataset, tok: Tokenizer, cfg: TrainConfig) -> None:
+        self.cfg, self.labels = cfg, ds.labels
+        self.splits = {name: self._encode(getattr(ds, name), tok)
+                       for name in ("train", "val", "test")}
+        counts = torch.bincount(self.splits["train"][2], minlength=len(ds.labels)).float()
+        self.weight = (counts.sum() / (len(counts) * counts.clamp(min=1))
+                       if cfg.class_weighted else None)
+
+    def _encode(self, split, tok: Tokenizer):
+        rows = [tok.encode(t)[: self.cfg.seq_len] for t in split.texts]
+        tokens = torch.zeros(len(rows), self.cfg.seq_len, dtype=torch.long)
+        for i, r in enumerate(rows):
+            tokens[i, : len(r)] = torch.from_numpy(r.astype(np.int64))
+        lengths = torch.tensor([max(len(r), 1) for r in rows])
+        return tokens, lengths, torch.tensor(split.labels)
+
+    def model_fields(self, tok: Tokenizer) -> dict:
+        return {"vocab_size": tok.vocab_size, "max_seq_len": self.cfg.seq_len,
+                "n_classes": len(self.labels)}
+
+    def train_batch(self, gen: torch.Generator):
+        tokens, lengths, y = self.splits["train"]
+        idx = torch.randint(0, len(y), (self.cfg.batch_size,), generator=gen)
+        width = int(lengths[idx].max())  # trim shared padding: right-padded + causal is exact
+        return tokens[idx, :width], lengths[idx], y[idx]
+
+    def loss(self, model, batch) -> torch.Tensor:
+        tokens, lengths, y = batch
+        return F.cross_entropy(model(tokens, lengths), y, weight=self.weight)
+
+    def tokens(self, batch) -> int:
+        return int(batch[1].sum())
+
+    @torch.no_grad()
+    def evaluate(self, model, split: str) -> dict:
+        tokens, lengths, y = self.splits[split]
+        preds = []
+        for i in range(0, len(y), EVAL_BATCH):
+            ln = lengths[i : i + EVAL_BATCH]
+            preds.append(model(tokens[i : i + EVAL_BATCH, : int(ln.max())], ln).argmax(-1))
+        return evaluate.classification_metrics(y.numpy(), torch.cat(preds).numpy(), self.labels)
+
+
+class DirectionTask:
+    """Windows of standardised daily features; the label is tomorrow's direction."""
+
+    primary, higher_is_better = "balanced_accuracy", True
+
+    def __init__(self, ds: SeriesDataset, tok: Tokenizer | None, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        self.splits = {name: (torch.from_numpy(getattr(ds, name).x),
+                              torch.from_numpy(getattr(ds, name).y))
+                       for name in ("train", "val", "test")}
+        self.n_features, self.window = ds.train.x.shape[2], ds.train.x.shape[1]
+
+    def model_fields(self, tok: Tokenizer | None) -> dict:
+        return {"n_features": self.n_features, "max_seq_len": self.window, "n_classes": 2}
+
+    def train_batch(self, gen: torch.Generator):
+        x, y = self.splits["train"]
+        idx = torch.randint(0, len(y), (self.cfg.batch_size,), generator=gen)
+        return x[idx], y[idx]
+
+    def loss(self, model, batch) -> torch.Tensor:
+        x, y = batch
+        return F.cross_entropy(model(x), y)
+
+    def tokens(self, batch) -> int:
+        return batch[0].shape[0] * batch[0].shape[1]
+
+    @torch.no_grad()
+    def evaluate(self, model, split: str) -> dict:
+        x, y = self.splits[split]
+        preds = torch.cat([model(x[i : i + EVAL_BATCH]).argmax(-1)
+                           for i in range(0, len(y), EVAL_BATCH)])
+        return evaluate.direction_metrics(y.numpy(), preds.numpy())
+
+
+def make_task(ds: Dataset, tok: Tokenizer | None, cfg: TrainConfig):
+    kinds = {"lm": (TextDataset, LmTask), "classify": (LabeledDataset, ClassifyTask),
+             "direction": (SeriesDataset, DirectionTask)}
+    data_type, task_type = kinds[cfg.task]
+    if not isinstance(ds, data_type):
+        raise DatasetError(f"dataset '{ds.card.name}' is for task '{ds.card.task}', "
+                           f"not '{cfg.task}'")
+    return task_type(ds, tok, cfg)

@@ -1,0 +1,163 @@
+"""The training loop: AdamW, warmup + two-stage schedule, evaluation, checkpoints, divergence.
+
+    trainer = Trainer(model, task, cfg, run_dir, on_event)
+    outcome = trainer.run()        # resumes from run_dir/checkpoint.safetensors if present
+
+Stage 1 (up to `stage2_start` of the budget) follows a cosine from the peak LR down to
+`stage2_lr_scale`·peak with weight decay; stage 2 decays linearly from there to zero with no
+weight decay (the BitNet b1.58 recipe). Progress is steps/steps or elapsed/budget_seconds.
+Every record also goes to metrics.jsonl; resuming drops records after the checkpoint's step,
+so the file reads as one uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from magnet.tools.bitnet.checkpoint import FILENAME, load_checkpoint, save_checkpoint
+from magnet.tools.bitnet.config import TrainConfig
+
+EMA = 0.1  # smoothing of the loss used for divergence detection
+
+
+@dataclass
+class Outcome:
+    status: str  # "completed" | "diverged"
+    step: int
+    elapsed_s: float
+    tokens: int
+    train_loss: float
+    val: dict
+    message: str = ""
+
+
+def lr_at(cfg: TrainConfig, step: int, progress: float) -> tuple[float, float]:
+    """(learning rate, weight decay) at an optimizer step and budget progress in [0, 1]."""
+    warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+    low = cfg.lr * cfg.stage2_lr_scale
+    if progress < cfg.stage2_start:
+        p = progress / cfg.stage2_start
+        return warm * (low + (cfg.lr - low) * 0.5 * (1 + math.cos(math.pi * p))), cfg.weight_decay
+    p = (progress - cfg.stage2_start) / max(1e-9, 1 - cfg.stage2_start)
+    return warm * low * max(0.0, 1 - p), 0.0
+
+
+class Trainer:
+    def __init__(self, model: torch.nn.Module, task, cfg: TrainConfig, run_dir: Path,
+                 on_event: Callable[[dict], None] | None = None) -> None:
+        self.model, self.task, self.cfg, self.dir = model, task, cfg, run_dir
+        self.on_event = on_event or (lambda record: None)
+        self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95),
+                                     weight_decay=cfg.weight_decay)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.state = {"step": 0, "elapsed_s": 0.0, "tokens": 0, "ema": None, "best_ema": None,
+                      "val": {}}
+
+    def run(self) -> Outcome:
+        ckpt = self.dir / FILENAME
+        if ckpt.exists():
+            self.state = load_checkpoint(ckpt, self.model, self.opt, self.gen)
+        self._truncate_metrics(self.state["step"])
+        self.on_event({"event": "start", "run_dir": str(self.dir), "step": self.state["step"],
+                       "total": self.cfg.steps,
+                       "budget_seconds": self.cfg.budget_seconds})
+        clock0 = time.perf_counter() - self.state["elapsed_s"]
+        window_tokens, window_start, loss = 0, time.perf_counter(), float("nan")
+        while not self._done():
+            step = self.state["step"]
+            lr, wd = lr_at(self.cfg, step, self._progress())
+            for group in self.opt.param_groups:
+                group["lr"], group["weight_decay"] = lr, wd
+            batch = self.task.train_batch(self.gen)
+            self.model.train()
+            loss_t = self.task.loss(self.model, batch)
+            loss = loss_t.item()
+            if self._diverged(loss):
+                return self._finish("diverged", loss,
+                                    f"training diverged at step {step} (loss {loss:.4g})")
+            self.opt.zero_grad(set_to_none=True)
+            loss_t.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+            self.opt.step()
+            n = self.task.tokens(batch)
+            self.state["step"] = step + 1
+            self.state["tokens"] += n
+            self.state["elapsed_s"] = time.perf_counter() - clock0
+            window_tokens += n
+            if self.state["step"] % self.cfg.log_every == 0:
+                now = time.perf_counter()
+                self._emit({"event": "train", "step": self.state["step"], "loss": loss, "lr": lr,
+                            "tokens_per_s": window_tokens / (now - window_start),
+                            "elapsed_s": round(now - clock0, 3)})
+                window_tokens, window_start = 0, now
+            if self.state["step"] % self.cfg.eval_every == 0:
+                self._evaluate()
+            if self.state["step"] % self.cfg.checkpoint_every == 0:
+                self._checkpoint()
+            self.state["elapsed_s"] = time.perf_counter() - clock0
+        if self.state["step"] % self.cfg.eval_every:
+            self._evaluate()
+        return self._finish("completed", loss, "")
+
+    def _done(self) -> bool:
+        if self.cfg.steps is not None:
+            return self.state["step"] >= self.cfg.steps
+        return self.state["elapsed_s"] >= self.cfg.budget_seconds
+
+    def _progress(self) -> float:
+        if self.cfg.steps is not None:
+            return self.state["step"] / self.cfg.steps
+        return min(1.0, self.state["elapsed_s"] / self.cfg.budget_seconds)
+
+    def _diverged(self, loss: float) -> bool:
+        """Non-finite loss, or a smoothed loss far above the best smoothed loss so far."""
+        if not math.isfinite(loss):
+            return True
+        prev, best = self.state["ema"], self.state["best_ema"]
+        ema = loss if prev is None else (1 - EMA) * prev + EMA * loss
+        self.state["ema"], self.state["best_ema"] = ema, ema if best is None else min(best, ema)
+        past_warmup = self.state["step"] >= self.cfg.warmup_steps
+        return past_warmup and best is not None and ema > self.cfg.diverge_factor * best
+
+    def _evaluate(self) -> None:
+        self.model.eval()
+        self.state["val"] = self.task.evaluate(self.model, "val")
+        self._emit({"event": "eval", "step": self.state["step"], "split": "val",
+                    **self.state["val"]})
+
+    def _checkpoint(self) -> None:
+        save_checkpoint(self.dir / FILENAME, self.model, self.opt, self.gen,
+                        self.cfg.model_dump_json(), self.state)
+        self.on_event({"event": "checkpoint", "step": self.state["step"]})
+
+    def _finish(self, status: str, loss: float, message: str) -> Outcome:
+        if status == "completed":
+            self._checkpoint()  # a diverged run keeps its last good checkpoint
+        return Outcome(status, self.state["step"], self.state["elapsed_s"], self.state["tokens"],
+                       loss, self.state["val"], message)
+
+    def _emit(self, record: dict) -> None:
+        with open(self.dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+        self.on_event(record)
+
+    def _truncate_metrics(self, step: int) -> None:
+        """Keep the records up to the checkpoint; a line cut short by a kill is dropped too."""
+        path = self.dir / "metrics.jsonl"
+        if not path.exists():
+            return
+        keep = []
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line)["step"] <= step:
+                    keep.append(line + "\n")
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue
+        path.write_text("".join(keep))

@@ -1,0 +1,75 @@
+"""Typed datasets: one class per task kind, each with a fixed train/val/test split and a card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+Task = Literal["lm", "classify", "direction"]
+SPLITS = ("train", "val", "test")
+
+
+class DatasetCard(BaseModel):
+    """What a dataset is, where it came from, and a hash that pins its exact content."""
+
+    name: str
+    task: Task
+    source: str = Field(description="where the content was read from")
+    license: str
+    description: str = ""
+    sizes: dict[str, int] = Field(description="examples per split: documents, messages or days")
+    n_bytes: int | None = Field(None, description="bytes of text, for text datasets")
+    labels: list[str] = []
+    sha256: str = Field(description="sha256 of the canonical content before splitting")
+    notes: list[str] = Field([], description="what loading changed: duplicates, skipped files")
+
+
+@dataclass
+class TextDataset:
+    """A corpus for language modelling: documents per split."""
+
+    card: DatasetCard
+    train: list[str]
+    val: list[str]
+    test: list[str]
+
+
+@dataclass
+class LabeledSplit:
+    texts: list[str]
+    labels: list[int]
+
+
+@dataclass
+class LabeledDataset:
+    """Texts with class labels (indices into `labels`) per split."""
+
+    card: DatasetCard
+    labels: list[str]
+    train: LabeledSplit
+    val: LabeledSplit
+    test: LabeledSplit
+
+
+@dataclass
+class SeriesSplit:
+    x: np.ndarray  # [n, window, features] float32, normalised with train statistics
+    y: np.ndarray  # [n] int64: 1 when the next day's close is above today's
+
+
+@dataclass
+class SeriesDataset:
+    """Windows of past daily features labelled with the next day's direction, time-ordered."""
+
+    card: DatasetCard
+    feature_names: list[str]
+    train: SeriesSplit
+    val: SeriesSplit
+    test: SeriesSplit
+    labels: list[str] = field(default_factory=lambda: ["down", "up"])
+
+
+Dataset = TextDataset | LabeledDataset | SeriesDataset

@@ -1,0 +1,87 @@
+"""User data: a directory of text files, a JSONL or CSV of text + label, a CSV of OHLCV prices."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from magnet.tools.datasets.series import direction_dataset, read_ohlcv_csv
+from magnet.tools.datasets.text import labeled_dataset, text_dataset
+from magnet.tools.datasets.types import Dataset, Task
+from magnet.tools.errors import DatasetError
+
+
+def load_user(path: Path, task: Task) -> Dataset:
+    if task == "lm":
+        return _text_files(path)
+    if path.is_dir():
+        raise DatasetError(f"{path}: a directory; task '{task}' needs a .jsonl or .csv file")
+    if task == "direction":
+        return direction_dataset(
+            read_ohlcv_csv(_read(path), path.name), name=path.stem, source=str(path),
+            license="user data", description="daily prices from a user CSV")
+    if path.suffix.lower() == ".jsonl":
+        texts, labels = _jsonl_rows(path)
+    elif path.suffix.lower() == ".csv":
+        texts, labels = _csv_rows(path)
+    else:
+        raise DatasetError(f"{path}: expected a .jsonl or .csv file with text and label columns")
+    return labeled_dataset(texts, labels, name=path.stem, source=str(path), license="user data",
+                           description="labelled texts from a user file")
+
+
+def _text_files(path: Path) -> Dataset:
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+    docs, skipped = [], []
+    for p in files:
+        try:
+            docs.append((str(p.relative_to(path) if path.is_dir() else p.name),
+                         p.read_text(encoding="utf-8")))
+        except UnicodeDecodeError:
+            skipped.append(p.name)
+    if not docs:
+        why = f" ({len(skipped)} files are not UTF-8 text)" if skipped else ""
+        raise DatasetError(f"{path}: no text files found{why}")
+    notes = [f"skipped {len(skipped)} non-UTF-8 files: {', '.join(skipped[:5])}"] if skipped else []
+    return text_dataset(docs, name=path.stem or path.name, source=str(path), license="user data",
+                        description="text files from a user directory", notes=notes)
+
+
+def _jsonl_rows(path: Path) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    for n, line in enumerate(_read(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DatasetError(f"{path} line {n}: not valid JSON ({e.msg})") from None
+        if not isinstance(row, dict) or "text" not in row or "label" not in row:
+            raise DatasetError(f"{path} line {n}: expected an object with 'text' and 'label'")
+        texts.append(str(row["text"]))
+        labels.append(str(row["label"]))
+    return texts, labels
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[str]]:
+    reader = csv.DictReader(io.StringIO(_read(path)))
+    fields = {f.strip().lower(): f for f in reader.fieldnames or []}
+    if "text" not in fields or "label" not in fields:
+        found = ", ".join(reader.fieldnames or []) or "none"
+        raise DatasetError(f"{path}: needs columns 'text' and 'label' (found: {found})")
+    rows = list(reader)
+    return [r[fields["text"]] or "" for r in rows], [r[fields["label"]] or "" for r in rows]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}: not a UTF-8 text file") from None
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") for part in rel.parts)

@@ -1,0 +1,21 @@
+"""The MagnetError family: problems a user can cause, shown as one line by the CLI.
+
+Library code raises these and never prints or exits; `magnet.agent.cli.main` turns them into
+`Error: <message>` on stderr and exit code 1. Anything else is a bug and keeps its traceback.
+"""
+
+
+class MagnetError(Exception):
+    """Base of every error whose message is shown to users as is."""
+
+
+class DatasetError(MagnetError):
+    """A dataset is unknown, empty, corrupt or has the wrong columns; shown to users."""
+
+
+class ConfigError(MagnetError):
+    """A configuration value or override is invalid; shown to users."""
+
+
+class RunDirError(MagnetError):
+    """A run directory is missing, incomplete or already complete; shown to users."""

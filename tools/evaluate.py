@@ -1,0 +1,52 @@
+"""Metrics computed by the harness from predictions, never reported by the model under test.
+
+    lm         val loss (nats/token) and bits per byte
+    classify   accuracy, balanced accuracy, macro F1, per-class F1, confusion matrix
+    direction  hit rate, balanced accuracy, share of "up" predictions
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def bits_per_byte(nats_per_token: float, bytes_per_token: float) -> float:
+    """Cross-entropy in bits per byte of text, comparable across tokenizers."""
+    return nats_per_token / math.log(2) / bytes_per_token
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Rows are true classes, columns predicted classes."""
+    m = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(m, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return m
+
+
+def classification_metrics(y_true, y_pred, labels: list[str]) -> dict:
+    m = confusion_matrix(y_true, y_pred, len(labels))
+    support, predicted, correct = m.sum(1), m.sum(0), np.diag(m)
+    recall = np.divide(correct, support, out=np.zeros(len(labels)), where=support > 0)
+    precision = np.divide(correct, predicted, out=np.zeros(len(labels)), where=predicted > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros(len(labels)), where=denom > 0)
+    present = support > 0
+    return {
+        "accuracy": float(correct.sum() / max(m.sum(), 1)),
+        "balanced_accuracy": float(recall[present].mean()) if present.any() else 0.0,
+        "f1_macro": float(f1[present].mean()) if present.any() else 0.0,
+        "f1": {label: float(v) for label, v in zip(labels, f1, strict=True)},
+        "confusion": m.tolist(),
+    }
+
+
+def direction_metrics(y_true, y_pred) -> dict:
+    """Hit rate is plain accuracy; balanced accuracy does not reward always saying "up"."""
+    scores = classification_metrics(y_true, y_pred, ["down", "up"])
+    return {
+        "hit_rate": scores["accuracy"],
+        "balanced_accuracy": scores["balanced_accuracy"],
+        "up_rate": float(np.mean(np.asarray(y_pred) == 1)) if len(y_pred) else 0.0,
+        "confusion": scores["confusion"],
+    }
