@@ -36,10 +36,14 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
     meta = {"config": config_json, "state": json.dumps(state),
             "param_groups": json.dumps(opt["param_groups"])}
     tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        save_file(tensors, str(tmp), metadata=meta)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:  # e.g. a full disk: the previous checkpoint is still intact
+        tmp.unlink(missing_ok=True)
+        raise RunDirError(f"cannot write checkpoint {path}: {e.strerror or e}") from None
 
 
 def load_checkpoint(path: Path, model: torch.nn.Module,

@@ -87,7 +87,7 @@ class _Progress:
             self.seconds = e["total"] is None
             total = e["budget_seconds"] if self.seconds else e["total"]
             self.id = self.bar.add_task("training", total=total, status="")
-            self.bar.update(self.id, completed=0 if self.seconds else e["step"])
+            self.bar.update(self.id, completed=e["elapsed_s"] if self.seconds else e["step"])
         elif e["event"] == "train":
             self.bar.update(self.id, completed=e["elapsed_s"] if self.seconds else e["step"],
                             status=f"step {e['step']} loss {e['loss']:.3f} "

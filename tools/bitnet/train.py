@@ -10,7 +10,6 @@ unfinished and can be resumed with `resume_run(run_dir)`.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -18,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from magnet.tools.bitnet.config import TrainConfig, make_config
 from magnet.tools.bitnet.model import Linear, build_model
@@ -26,7 +25,13 @@ from magnet.tools.bitnet.tasks import make_task
 from magnet.tools.bitnet.trainer import Trainer
 from magnet.tools.datasets import load_dataset
 from magnet.tools.datasets.tokenizer import build_tokenizer, load_tokenizer
-from magnet.tools.datasets.types import LabeledDataset, SeriesDataset, Task, TextDataset
+from magnet.tools.datasets.types import (
+    DatasetCard,
+    LabeledDataset,
+    SeriesDataset,
+    Task,
+    TextDataset,
+)
 from magnet.tools.errors import RunDirError
 
 RESULT = "result.json"
@@ -104,10 +109,13 @@ def resume_run(run_dir: Path, on_event: Callable[[dict], None] | None = None) ->
         raise RunDirError(f"{run_dir} is already complete (see {RESULT})")
     if not (run_dir / "config.json").exists():
         raise RunDirError(f"{run_dir} is not a run directory (no config.json)")
-    cfg = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+    try:
+        cfg = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+        saved = DatasetCard.model_validate_json((run_dir / "dataset.json").read_text())
+    except (OSError, ValidationError) as e:
+        raise RunDirError(f"{run_dir}: config.json or dataset.json is unreadable ({e})") from None
     dataset = load_dataset(cfg.data, cfg.task)
-    saved = json.loads((run_dir / "dataset.json").read_text())
-    if saved["sha256"] != dataset.card.sha256:
+    if saved.sha256 != dataset.card.sha256:
         raise RunDirError(f"dataset '{cfg.data}' changed since {run_dir} started")
     tok_path = run_dir / "tokenizer.json"
     tok = load_tokenizer(tok_path) if tok_path.exists() else None

@@ -66,7 +66,7 @@ class Trainer:
             self.state = load_checkpoint(ckpt, self.model, self.opt, self.gen)
         self._truncate_metrics(self.state["step"])
         self.on_event({"event": "start", "run_dir": str(self.dir), "step": self.state["step"],
-                       "total": self.cfg.steps,
+                       "elapsed_s": self.state["elapsed_s"], "total": self.cfg.steps,
                        "budget_seconds": self.cfg.budget_seconds})
         clock0 = time.perf_counter() - self.state["elapsed_s"]
         window_tokens, window_start, loss = 0, time.perf_counter(), float("nan")

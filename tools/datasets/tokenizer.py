@@ -51,9 +51,6 @@ class BpeTokenizer:
     def encode(self, text: str) -> np.ndarray:
         return np.asarray(self._tok.encode(text).ids, dtype=np.int32)
 
-    def encode_batch(self, texts: list[str]) -> list[np.ndarray]:
-        return [np.asarray(e.ids, dtype=np.int32) for e in self._tok.encode_batch(texts)]
-
     def decode(self, ids) -> str:
         return self._tok.decode([int(i) for i in ids])
 

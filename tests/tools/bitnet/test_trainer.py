@@ -74,3 +74,24 @@ def test_bpe_tokenizer_is_saved_with_the_run(tmp_path):
                                 overrides=TINY + ["tokenizer=bpe", "bpe_vocab=512"]))
     assert json.loads((tmp_path / "r" / "tokenizer.json").read_text())["model"]["type"] == "BPE"
     assert result.status == "completed"
+
+
+def test_a_wall_time_budget_ends_the_run(tmp_path):
+    result = train(TrainRequest(task="direction", data="sp500", budget_seconds=2.0,
+                                out=tmp_path / "r", overrides=TINY))
+    assert result.status == "completed"
+    assert 2.0 <= result.elapsed_s < 10 and result.steps > 1
+
+
+def test_resume_of_a_damaged_run_directory_is_a_clear_error(tmp_path):
+    out = tmp_path / "r"
+    train(TrainRequest(task="direction", data="sp500", steps=2, out=out, overrides=TINY))
+    (out / "result.json").unlink()
+    (out / "checkpoint.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(RunDirError, match="cannot read checkpoint"):
+        resume_run(out)
+    (out / "config.json").write_text("{")
+    with pytest.raises(RunDirError, match="unreadable"):
+        resume_run(out)
+    with pytest.raises(RunDirError, match="not a run directory"):
+        resume_run(tmp_path / "missing")
