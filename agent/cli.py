@@ -22,7 +22,9 @@ DEBUG = os.environ.get("MAGNET_DEBUG") == "1"
 
 app = typer.Typer(
     help="MAGNET: an autonomous researcher that trains ternary BitNet b1.58 experts on CPUs.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=DEBUG,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=DEBUG,
 )
 app.add_typer(data_app, name="data")
 app.command("train")(train_command)

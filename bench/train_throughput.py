@@ -59,8 +59,10 @@ def _trainer(cfg: ModelConfig):
 
 
 def bench_config(shape: dict, steps: int) -> dict:
-    runs = {kind: _trainer(ModelConfig(linear=kind, max_seq_len=SEQ, **shape))
-            for kind in ("ternary", "fp")}
+    runs = {
+        kind: _trainer(ModelConfig(linear=kind, max_seq_len=SEQ, **shape))
+        for kind in ("ternary", "fp")
+    }
     for step in runs.values():  # warm-up: allocator, thread pools
         step()
         step()
@@ -74,8 +76,11 @@ def bench_config(shape: dict, steps: int) -> dict:
     for kind, ts in times.items():
         med = statistics.median(ts)
         tps = BATCH * SEQ / med
-        out[kind] = {"step_s": round(med, 4), "tokens_per_s": round(tps),
-                     "flops": 6 * n_matmul * tps}
+        out[kind] = {
+            "step_s": round(med, 4),
+            "tokens_per_s": round(tps),
+            "flops": 6 * n_matmul * tps,
+        }
     out["ternary_over_fp_step"] = round(out["ternary"]["step_s"] / out["fp"]["step_s"], 3)
     return out
 
@@ -94,9 +99,17 @@ def main() -> None:
             flops = res[kind].pop("flops")
             res[kind]["gflops"] = round(flops / 1e9, 1)
             res[kind]["fraction_of_gemm"] = round(flops / gemm, 3)
-    print(json.dumps({"threads": torch.get_num_threads(), "batch": BATCH, "seq_len": SEQ,
-                      "gemm_gflops": [round(before / 1e9, 1), round(after / 1e9, 1)],
-                      **result}))
+    print(
+        json.dumps(
+            {
+                "threads": torch.get_num_threads(),
+                "batch": BATCH,
+                "seq_len": SEQ,
+                "gemm_gflops": [round(before / 1e9, 1), round(after / 1e9, 1)],
+                **result,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Metrics computed by the harness from predictions, never reported by the model under test.
 
-    lm         val loss (nats/token) and bits per byte
-    classify   accuracy, balanced accuracy, macro F1, per-class F1, confusion matrix
-    direction  hit rate, balanced accuracy, share of "up" predictions
+lm         val loss (nats/token) and bits per byte
+classify   accuracy, balanced accuracy, macro F1, per-class F1, confusion matrix
+direction  hit rate, balanced accuracy, share of "up" predictions
 """
 
 from __future__ import annotations

@@ -10,13 +10,20 @@ def magnet(*args, env_home=None, timeout=120):
     env = {"MAGNET_HOME": str(env_home)} if env_home else {}
     import os
 
-    return subprocess.run([sys.executable, "-m", "magnet.agent.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "magnet.agent.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **env},
+    )
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys, magnet.agent.cli; "
-            "print(sorted(m for m in ('torch', 'tokenizers', 'safetensors') if m in sys.modules))")
+    code = (
+        "import sys, magnet.agent.cli; "
+        "print(sorted(m for m in ('torch', 'tokenizers', 'safetensors') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert "train" in magnet("--help").stdout
@@ -28,15 +35,18 @@ def test_data_list_and_show():
     assert shown.returncode == 0 and '"task": "direction"' in shown.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--task", "lm", "--data", "no-such-corpus"], "unknown dataset 'no-such-corpus'"),
-    (["--task", "lm", "--data", "shakespeare", "colour=blue"], "unknown override key 'colour'"),
-    (["--task", "lm", "--data", "shakespeare", "--steps", "0"], "greater than 0"),
-    (["--task", "lm", "--data", "shakespeare", "--budget-seconds", "0"], "greater than 0"),
-    (["--task", "classify", "--data", "{bad}"], "line 1: not valid JSON"),
-    (["--task", "direction", "--data", "{prices}"], "close 'n/a' is not a number"),
-    (["--task", "lm"], "--task and --data are required"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--task", "lm", "--data", "no-such-corpus"], "unknown dataset 'no-such-corpus'"),
+        (["--task", "lm", "--data", "shakespeare", "colour=blue"], "unknown override key 'colour'"),
+        (["--task", "lm", "--data", "shakespeare", "--steps", "0"], "greater than 0"),
+        (["--task", "lm", "--data", "shakespeare", "--budget-seconds", "0"], "greater than 0"),
+        (["--task", "classify", "--data", "{bad}"], "line 1: not valid JSON"),
+        (["--task", "direction", "--data", "{prices}"], "close 'n/a' is not a number"),
+        (["--task", "lm"], "--task and --data are required"),
+    ],
+)
 def test_bad_input_is_one_error_line_and_leaves_no_run_directory(tmp_path, args, message):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{not json\n")
@@ -52,7 +62,17 @@ def test_bad_input_is_one_error_line_and_leaves_no_run_directory(tmp_path, args,
 
 
 def test_train_prints_the_summary(tmp_path):
-    result = magnet("train", "--task", "direction", "--data", "sp500", "--steps", "3",
-                    "--out", str(tmp_path / "run"), *TINY)
+    result = magnet(
+        "train",
+        "--task",
+        "direction",
+        "--data",
+        "sp500",
+        "--steps",
+        "3",
+        "--out",
+        str(tmp_path / "run"),
+        *TINY,
+    )
     assert result.returncode == 0, result.stderr
     assert "status: completed" in result.stdout and "val_balanced_accuracy:" in result.stdout

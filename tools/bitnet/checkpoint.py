@@ -24,8 +24,14 @@ from magnet.tools.errors import RunDirError
 FILENAME = "checkpoint.safetensors"
 
 
-def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                    gen: torch.Generator, config_json: str, state: dict) -> None:
+def save_checkpoint(
+    path: Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    gen: torch.Generator,
+    config_json: str,
+    state: dict,
+) -> None:
     tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
     opt = optimizer.state_dict()
     for idx, slots in opt["state"].items():
@@ -33,8 +39,11 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
             tensors[f"optim.{idx}.{key}"] = torch.as_tensor(value).contiguous()
     tensors["rng.torch"] = torch.get_rng_state()
     tensors["rng.data"] = gen.get_state()
-    meta = {"config": config_json, "state": json.dumps(state),
-            "param_groups": json.dumps(opt["param_groups"])}
+    meta = {
+        "config": config_json,
+        "state": json.dumps(state),
+        "param_groups": json.dumps(opt["param_groups"]),
+    }
     tmp = path.with_suffix(".tmp")
     try:
         save_file(tensors, str(tmp), metadata=meta)
@@ -46,9 +55,12 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
         raise RunDirError(f"cannot write checkpoint {path}: {e.strerror or e}") from None
 
 
-def load_checkpoint(path: Path, model: torch.nn.Module,
-                    optimizer: torch.optim.Optimizer | None = None,
-                    gen: torch.Generator | None = None) -> dict:
+def load_checkpoint(
+    path: Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    gen: torch.Generator | None = None,
+) -> dict:
     """Restore in place; returns the trainer state saved with the checkpoint."""
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -63,8 +75,9 @@ def load_checkpoint(path: Path, model: torch.nn.Module,
             if k.startswith("optim."):
                 _, idx, key = k.split(".", 2)
                 state.setdefault(int(idx), {})[key] = v
-        optimizer.load_state_dict({"state": state,
-                                   "param_groups": json.loads(meta["param_groups"])})
+        optimizer.load_state_dict(
+            {"state": state, "param_groups": json.loads(meta["param_groups"])}
+        )
     if gen is not None:
         torch.set_rng_state(tensors["rng.torch"])
         gen.set_state(tensors["rng.data"])

@@ -14,22 +14,36 @@ TaskName = Literal["lm", "classify", "direction"]
 
 
 def train_command(
-    overrides: Annotated[list[str] | None, typer.Argument(
-        help="key=value settings, e.g. lr=1e-3 d_model=512 n_layers=6 batch_size=32 "
-             "seq_len=128 tokenizer=bpe seed=1 eval_every=50", show_default=False)] = None,
-    task: Annotated[TaskName | None, typer.Option(
-        help="lm: next-token; classify: text labels; direction: next-day up/down")] = None,
-    data: Annotated[str | None, typer.Option(
-        help="built-in dataset (see `magnet data list`) or a path")] = None,
-    linear: Annotated[Literal["ternary", "fp"], typer.Option(
-        help="ternary: BitNet b1.58; fp: the same model with nn.Linear (baseline)")] = "ternary",
+    overrides: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="key=value settings, e.g. lr=1e-3 d_model=512 n_layers=6 batch_size=32 "
+            "seq_len=128 tokenizer=bpe seed=1 eval_every=50",
+            show_default=False,
+        ),
+    ] = None,
+    task: Annotated[
+        TaskName | None,
+        typer.Option(help="lm: next-token; classify: text labels; direction: next-day up/down"),
+    ] = None,
+    data: Annotated[
+        str | None, typer.Option(help="built-in dataset (see `magnet data list`) or a path")
+    ] = None,
+    linear: Annotated[
+        Literal["ternary", "fp"],
+        typer.Option(help="ternary: BitNet b1.58; fp: the same model with nn.Linear (baseline)"),
+    ] = "ternary",
     steps: Annotated[int | None, typer.Option(help="optimizer steps (default 300)")] = None,
-    budget_seconds: Annotated[float | None, typer.Option(
-        help="wall-time budget instead of --steps")] = None,
-    out: Annotated[Path | None, typer.Option(
-        help="run directory (default: under $MAGNET_HOME/runs)")] = None,
-    resume: Annotated[Path | None, typer.Option(
-        help="continue an unfinished run directory from its last checkpoint")] = None,
+    budget_seconds: Annotated[
+        float | None, typer.Option(help="wall-time budget instead of --steps")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="run directory (default: under $MAGNET_HOME/runs)")
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="continue an unfinished run directory from its last checkpoint"),
+    ] = None,
 ) -> None:
     """Train a BitNet b1.58 model on CPU and write a run directory.
 
@@ -49,9 +63,15 @@ def train_command(
         else:
             if task is None or data is None:
                 raise ConfigError("--task and --data are required (or --resume DIR)")
-            request = TrainRequest(task=task, data=data, linear=linear, steps=steps,
-                                   budget_seconds=budget_seconds, out=out,
-                                   overrides=overrides or [])
+            request = TrainRequest(
+                task=task,
+                data=data,
+                linear=linear,
+                steps=steps,
+                budget_seconds=budget_seconds,
+                out=out,
+                overrides=overrides or [],
+            )
             result = train(request, progress.on_event)
     console.out.print(result.summary(), highlight=False)
     if result.status != "completed":
@@ -65,9 +85,14 @@ class _Progress:
     def __init__(self) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.fields[status]}"), TimeRemainingColumn(),
-                            console=console.err, transient=False)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeRemainingColumn(),
+            console=console.err,
+            transient=False,
+        )
         self.id = None
         self.run_dir: Path | None = None
         self.seconds = False
@@ -89,9 +114,11 @@ class _Progress:
             self.id = self.bar.add_task("training", total=total, status="")
             self.bar.update(self.id, completed=e["elapsed_s"] if self.seconds else e["step"])
         elif e["event"] == "train":
-            self.bar.update(self.id, completed=e["elapsed_s"] if self.seconds else e["step"],
-                            status=f"step {e['step']} loss {e['loss']:.3f} "
-                                   f"{e['tokens_per_s']:,.0f} tok/s")
+            self.bar.update(
+                self.id,
+                completed=e["elapsed_s"] if self.seconds else e["step"],
+                status=f"step {e['step']} loss {e['loss']:.3f} {e['tokens_per_s']:,.0f} tok/s",
+            )
         elif e["event"] == "eval":
             shown = {k: v for k, v in e.items() if isinstance(v, float)}
             text = " ".join(f"{k} {v:.4f}" for k, v in shown.items())

@@ -62,8 +62,14 @@ def override_keys() -> list[str]:
     return sorted(train + model)
 
 
-def make_config(task: Task, data: str, linear: str = "ternary", steps: int | None = None,
-                budget_seconds: float | None = None, overrides: list[str] = ()) -> TrainConfig:
+def make_config(
+    task: Task,
+    data: str,
+    linear: str = "ternary",
+    steps: int | None = None,
+    budget_seconds: float | None = None,
+    overrides: list[str] = (),
+) -> TrainConfig:
     """Validate everything up front so a bad value never leaves a run directory behind."""
     values: dict = {"task": task, "data": data, "model": {"linear": linear}}
     if steps is not None:

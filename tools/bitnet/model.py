@@ -92,8 +92,9 @@ class Attention(nn.Module):
         k = self.k_proj(x).view(b, t, self.n_kv, self.head).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.n_kv, self.head).transpose(1, 2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                           enable_gqa=self.n_kv != self.n_heads)
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, enable_gqa=self.n_kv != self.n_heads
+        )
         return self.o_proj(self.sub_norm(y.transpose(1, 2).reshape(b, t, -1)))
 
 
@@ -146,8 +147,11 @@ def init_weights(model: nn.Module, n_layers: int) -> None:
     for name, p in model.named_parameters():
         if p.dim() < 2:
             continue
-        std = 0.02 / math.sqrt(2 * n_layers) if name.endswith(("o_proj.weight",
-                                                              "down_proj.weight")) else 0.02
+        std = (
+            0.02 / math.sqrt(2 * n_layers)
+            if name.endswith(("o_proj.weight", "down_proj.weight"))
+            else 0.02
+        )
         nn.init.normal_(p, mean=0.0, std=std)
 
 

@@ -65,8 +65,10 @@ class LmTask:
         for chunk in starts.split(EVAL_BATCH):
             total += self.loss(model, data[chunk[:, None] + torch.arange(t)]).item() * len(chunk)
         loss = total / n
-        return {"loss": loss, "bits_per_byte": evaluate.bits_per_byte(
-            loss, self.bytes_per_token[split])}
+        return {
+            "loss": loss,
+            "bits_per_byte": evaluate.bits_per_byte(loss, self.bytes_per_token[split]),
+        }
 
 
 class ClassifyTask:
@@ -76,11 +78,13 @@ class ClassifyTask:
 
     def __init__(self, ds: LabeledDataset, tok: Tokenizer, cfg: TrainConfig) -> None:
         self.cfg, self.labels = cfg, ds.labels
-        self.splits = {name: self._encode(getattr(ds, name), tok)
-                       for name in ("train", "val", "test")}
+        self.splits = {
+            name: self._encode(getattr(ds, name), tok) for name in ("train", "val", "test")
+        }
         counts = torch.bincount(self.splits["train"][2], minlength=len(ds.labels)).float()
-        self.weight = (counts.sum() / (len(counts) * counts.clamp(min=1))
-                       if cfg.class_weighted else None)
+        self.weight = (
+            counts.sum() / (len(counts) * counts.clamp(min=1)) if cfg.class_weighted else None
+        )
 
     def _encode(self, split, tok: Tokenizer):
         rows = [tok.encode(t)[: self.cfg.seq_len] for t in split.texts]
@@ -91,8 +95,11 @@ class ClassifyTask:
         return tokens, lengths, torch.tensor(split.labels)
 
     def model_fields(self, tok: Tokenizer) -> dict:
-        return {"vocab_size": tok.vocab_size, "max_seq_len": self.cfg.seq_len,
-                "n_classes": len(self.labels)}
+        return {
+            "vocab_size": tok.vocab_size,
+            "max_seq_len": self.cfg.seq_len,
+            "n_classes": len(self.labels),
+        }
 
     def train_batch(self, gen: torch.Generator):
         tokens, lengths, y = self.splits["train"]
@@ -124,9 +131,10 @@ class DirectionTask:
 
     def __init__(self, ds: SeriesDataset, tok: Tokenizer | None, cfg: TrainConfig) -> None:
         self.cfg = cfg
-        self.splits = {name: (torch.from_numpy(getattr(ds, name).x),
-                              torch.from_numpy(getattr(ds, name).y))
-                       for name in ("train", "val", "test")}
+        self.splits = {
+            name: (torch.from_numpy(getattr(ds, name).x), torch.from_numpy(getattr(ds, name).y))
+            for name in ("train", "val", "test")
+        }
         self.n_features, self.window = ds.train.x.shape[2], ds.train.x.shape[1]
 
     def model_fields(self, tok: Tokenizer | None) -> dict:
@@ -147,16 +155,21 @@ class DirectionTask:
     @torch.no_grad()
     def evaluate(self, model, split: str) -> dict:
         x, y = self.splits[split]
-        preds = torch.cat([model(x[i : i + EVAL_BATCH]).argmax(-1)
-                           for i in range(0, len(y), EVAL_BATCH)])
+        preds = torch.cat(
+            [model(x[i : i + EVAL_BATCH]).argmax(-1) for i in range(0, len(y), EVAL_BATCH)]
+        )
         return evaluate.direction_metrics(y.numpy(), preds.numpy())
 
 
 def make_task(ds: Dataset, tok: Tokenizer | None, cfg: TrainConfig):
-    kinds = {"lm": (TextDataset, LmTask), "classify": (LabeledDataset, ClassifyTask),
-             "direction": (SeriesDataset, DirectionTask)}
+    kinds = {
+        "lm": (TextDataset, LmTask),
+        "classify": (LabeledDataset, ClassifyTask),
+        "direction": (SeriesDataset, DirectionTask),
+    }
     data_type, task_type = kinds[cfg.task]
     if not isinstance(ds, data_type):
-        raise DatasetError(f"dataset '{ds.card.name}' is for task '{ds.card.task}', "
-                           f"not '{cfg.task}'")
+        raise DatasetError(
+            f"dataset '{ds.card.name}' is for task '{ds.card.task}', not '{cfg.task}'"
+        )
     return task_type(ds, tok, cfg)

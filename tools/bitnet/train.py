@@ -11,6 +11,7 @@ unfinished and can be resumed with `resume_run(run_dir)`.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from magnet.tools.bitnet.config import TrainConfig, make_config
 from magnet.tools.bitnet.model import Linear, build_model
 from magnet.tools.bitnet.tasks import make_task
 from magnet.tools.bitnet.trainer import Trainer
-from magnet.tools.datasets import load_dataset
+from magnet.tools.datasets import BUILTINS, load_dataset
 from magnet.tools.datasets.tokenizer import build_tokenizer, load_tokenizer
 from magnet.tools.datasets.types import (
     DatasetCard,
@@ -69,11 +70,19 @@ class TrainResult(BaseModel):
 
     def summary(self) -> str:
         """The greppable `key: value` lines a run ends with."""
-        lines = {"status": self.status, "task": self.task, "data": self.data,
-                 "linear": self.linear, "steps": self.steps, "elapsed_s": f"{self.elapsed_s:.1f}",
-                 "tokens_per_s": f"{self.tokens_per_s:.0f}", "train_loss": f"{self.train_loss:.4f}",
-                 f"val_{self.primary_metric}": _fmt(self.primary_value),
-                 "params": self.params, "run_dir": str(self.run_dir)}
+        lines = {
+            "status": self.status,
+            "task": self.task,
+            "data": self.data,
+            "linear": self.linear,
+            "steps": self.steps,
+            "elapsed_s": f"{self.elapsed_s:.1f}",
+            "tokens_per_s": f"{self.tokens_per_s:.0f}",
+            "train_loss": f"{self.train_loss:.4f}",
+            f"val_{self.primary_metric}": _fmt(self.primary_value),
+            "params": self.params,
+            "run_dir": str(self.run_dir),
+        }
         return "\n".join(f"{k}: {v}" for k, v in lines.items())
 
 
@@ -83,11 +92,19 @@ def magnet_home() -> Path:
 
 def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None) -> TrainResult:
     """Validate, load data, then create the run directory and train."""
-    cfg = make_config(request.task, request.data, request.linear, request.steps,
-                      request.budget_seconds, request.overrides)
+    # A user path is stored absolute so that a resume from another directory finds it.
+    data = (
+        request.data if request.data in BUILTINS else str(Path(request.data).expanduser().resolve())
+    )
+    cfg = make_config(
+        request.task, data, request.linear, request.steps, request.budget_seconds, request.overrides
+    )
     dataset = load_dataset(cfg.data, cfg.task)
-    tok = None if isinstance(dataset, SeriesDataset) else build_tokenizer(
-        cfg.tokenizer, _train_texts(dataset), cfg.bpe_vocab)
+    tok = (
+        None
+        if isinstance(dataset, SeriesDataset)
+        else build_tokenizer(cfg.tokenizer, _train_texts(dataset), cfg.bpe_vocab)
+    )
     task = make_task(dataset, tok, cfg)
     cfg.model = cfg.model.model_copy(update=task.model_fields(tok))
     run_dir = request.out or magnet_home() / "runs" / _run_name(cfg)
@@ -128,12 +145,22 @@ def _run(cfg: TrainConfig, task, run_dir: Path, on_event) -> TrainResult:
     outcome = Trainer(model, task, cfg, run_dir, on_event).run()
     primary = outcome.val.get(task.primary)
     result = TrainResult(
-        status=outcome.status, run_dir=run_dir, task=cfg.task, data=cfg.data,
-        linear=cfg.model.linear, steps=outcome.step, elapsed_s=outcome.elapsed_s,
-        tokens=outcome.tokens, tokens_per_s=outcome.tokens / max(outcome.elapsed_s, 1e-9),
-        train_loss=outcome.train_loss, val=outcome.val, primary_metric=task.primary,
-        primary_value=primary, params=sum(p.numel() for p in model.parameters()),
-        non_embedding_params=cfg.model.non_embedding_params(), message=outcome.message,
+        status=outcome.status,
+        run_dir=run_dir,
+        task=cfg.task,
+        data=cfg.data,
+        linear=cfg.model.linear,
+        steps=outcome.step,
+        elapsed_s=outcome.elapsed_s,
+        tokens=outcome.tokens,
+        tokens_per_s=outcome.tokens / max(outcome.elapsed_s, 1e-9),
+        train_loss=outcome.train_loss,
+        val=outcome.val,
+        primary_metric=task.primary,
+        primary_value=primary,
+        params=sum(p.numel() for p in model.parameters()),
+        non_embedding_params=cfg.model.non_embedding_params(),
+        message=outcome.message,
     )
     tmp = run_dir / (RESULT + ".tmp")
     tmp.write_text(result.model_dump_json(indent=2))
@@ -153,7 +180,8 @@ def _create_run_dir(run_dir: Path) -> None:
 
 def _run_name(cfg: TrainConfig) -> str:
     data = Path(cfg.data).name or "data"
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.task}-{data}-{cfg.model.linear}"
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    return f"{stamp}-{cfg.task}-{data}-{cfg.model.linear}"
 
 
 def _train_texts(dataset: TextDataset | LabeledDataset) -> list[str]:
@@ -163,4 +191,3 @@ def _train_texts(dataset: TextDataset | LabeledDataset) -> list[str]:
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
-

@@ -50,24 +50,44 @@ def lr_at(cfg: TrainConfig, step: int, progress: float) -> tuple[float, float]:
 
 
 class Trainer:
-    def __init__(self, model: torch.nn.Module, task, cfg: TrainConfig, run_dir: Path,
-                 on_event: Callable[[dict], None] | None = None) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        task,
+        cfg: TrainConfig,
+        run_dir: Path,
+        on_event: Callable[[dict], None] | None = None,
+    ) -> None:
         self.model, self.task, self.cfg, self.dir = model, task, cfg, run_dir
         self.on_event = on_event or (lambda record: None)
-        self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95),
-                                     weight_decay=cfg.weight_decay)
+        self.opt = torch.optim.AdamW(
+            model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=cfg.weight_decay
+        )
         self.gen = torch.Generator().manual_seed(cfg.seed)
-        self.state = {"step": 0, "elapsed_s": 0.0, "tokens": 0, "ema": None, "best_ema": None,
-                      "val": {}}
+        self.state = {
+            "step": 0,
+            "elapsed_s": 0.0,
+            "tokens": 0,
+            "ema": None,
+            "best_ema": None,
+            "val": {},
+        }
 
     def run(self) -> Outcome:
         ckpt = self.dir / FILENAME
         if ckpt.exists():
             self.state = load_checkpoint(ckpt, self.model, self.opt, self.gen)
         self._truncate_metrics(self.state["step"])
-        self.on_event({"event": "start", "run_dir": str(self.dir), "step": self.state["step"],
-                       "elapsed_s": self.state["elapsed_s"], "total": self.cfg.steps,
-                       "budget_seconds": self.cfg.budget_seconds})
+        self.on_event(
+            {
+                "event": "start",
+                "run_dir": str(self.dir),
+                "step": self.state["step"],
+                "elapsed_s": self.state["elapsed_s"],
+                "total": self.cfg.steps,
+                "budget_seconds": self.cfg.budget_seconds,
+            }
+        )
         clock0 = time.perf_counter() - self.state["elapsed_s"]
         window_tokens, window_start, loss = 0, time.perf_counter(), float("nan")
         while not self._done():
@@ -80,8 +100,9 @@ class Trainer:
             loss_t = self.task.loss(self.model, batch)
             loss = loss_t.item()
             if self._diverged(loss):
-                return self._finish("diverged", loss,
-                                    f"training diverged at step {step} (loss {loss:.4g})")
+                return self._finish(
+                    "diverged", loss, f"training diverged at step {step} (loss {loss:.4g})"
+                )
             self.opt.zero_grad(set_to_none=True)
             loss_t.backward()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
@@ -93,9 +114,16 @@ class Trainer:
             window_tokens += n
             if self.state["step"] % self.cfg.log_every == 0:
                 now = time.perf_counter()
-                self._emit({"event": "train", "step": self.state["step"], "loss": loss, "lr": lr,
-                            "tokens_per_s": window_tokens / (now - window_start),
-                            "elapsed_s": round(now - clock0, 3)})
+                self._emit(
+                    {
+                        "event": "train",
+                        "step": self.state["step"],
+                        "loss": loss,
+                        "lr": lr,
+                        "tokens_per_s": window_tokens / (now - window_start),
+                        "elapsed_s": round(now - clock0, 3),
+                    }
+                )
                 window_tokens, window_start = 0, now
             if self.state["step"] % self.cfg.eval_every == 0:
                 self._evaluate()
@@ -129,19 +157,33 @@ class Trainer:
     def _evaluate(self) -> None:
         self.model.eval()
         self.state["val"] = self.task.evaluate(self.model, "val")
-        self._emit({"event": "eval", "step": self.state["step"], "split": "val",
-                    **self.state["val"]})
+        self._emit(
+            {"event": "eval", "step": self.state["step"], "split": "val", **self.state["val"]}
+        )
 
     def _checkpoint(self) -> None:
-        save_checkpoint(self.dir / FILENAME, self.model, self.opt, self.gen,
-                        self.cfg.model_dump_json(), self.state)
+        save_checkpoint(
+            self.dir / FILENAME,
+            self.model,
+            self.opt,
+            self.gen,
+            self.cfg.model_dump_json(),
+            self.state,
+        )
         self.on_event({"event": "checkpoint", "step": self.state["step"]})
 
     def _finish(self, status: str, loss: float, message: str) -> Outcome:
         if status == "completed":
             self._checkpoint()  # a diverged run keeps its last good checkpoint
-        return Outcome(status, self.state["step"], self.state["elapsed_s"], self.state["tokens"],
-                       loss, self.state["val"], message)
+        return Outcome(
+            status,
+            self.state["step"],
+            self.state["elapsed_s"],
+            self.state["tokens"],
+            loss,
+            self.state["val"],
+            message,
+        )
 
     def _emit(self, record: dict) -> None:
         with open(self.dir / "metrics.jsonl", "a") as f:

@@ -1,7 +1,7 @@
 """Datasets: built-in offline corpora and user files, each split once, with a dataset card.
 
-    from magnet.tools.datasets import load_dataset
-    ds = load_dataset("shakespeare", task="lm")
+from magnet.tools.datasets import load_dataset
+ds = load_dataset("shakespeare", task="lm")
 """
 
 from __future__ import annotations
@@ -19,8 +19,16 @@ from magnet.tools.datasets.types import (
 )
 from magnet.tools.errors import DatasetError
 
-__all__ = ["BUILTINS", "Dataset", "DatasetCard", "LabeledDataset", "SeriesDataset", "Task",
-           "TextDataset", "load_dataset"]
+__all__ = [
+    "BUILTINS",
+    "Dataset",
+    "DatasetCard",
+    "LabeledDataset",
+    "SeriesDataset",
+    "Task",
+    "TextDataset",
+    "load_dataset",
+]
 
 
 def load_dataset(name_or_path: str, task: Task | None = None) -> Dataset:
@@ -29,13 +37,15 @@ def load_dataset(name_or_path: str, task: Task | None = None) -> Dataset:
         builtin = BUILTINS[name_or_path]
         if task is not None and task != builtin.task:
             raise DatasetError(
-                f"dataset '{name_or_path}' is for task '{builtin.task}', not '{task}'")
+                f"dataset '{name_or_path}' is for task '{builtin.task}', not '{task}'"
+            )
         return builtin.load()
     path = Path(name_or_path).expanduser()
     if not path.exists():
         names = ", ".join(BUILTINS)
         raise DatasetError(
-            f"unknown dataset '{name_or_path}': not a built-in ({names}) nor an existing path")
+            f"unknown dataset '{name_or_path}': not a built-in ({names}) nor an existing path"
+        )
     if task is None:
         raise DatasetError(f"{path}: say which task the file is for (lm, classify, direction)")
     from magnet.tools.datasets.user import load_user

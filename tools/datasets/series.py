@@ -39,7 +39,12 @@ def read_ohlcv_csv(text: str, source: str) -> dict[str, np.ndarray]:
 
 
 def direction_dataset(
-    prices: dict[str, np.ndarray], *, name: str, source: str, license: str, description: str,
+    prices: dict[str, np.ndarray],
+    *,
+    name: str,
+    source: str,
+    license: str,
+    description: str,
     window: int = WINDOW,
 ) -> SeriesDataset:
     """Features per day: log return, log high/low range, log volume change (when present).
@@ -67,9 +72,14 @@ def direction_dataset(
     std = f[: ends[train.stop - 1]].std(axis=0) + 1e-8
     x = ((x - mean) / std).astype(np.float32)
     card = DatasetCard(
-        name=name, task="direction", source=source, license=license, description=description,
+        name=name,
+        task="direction",
+        source=source,
+        license=license,
+        description=description,
         sizes={"train": len(train), "val": len(val), "test": len(test)},
-        labels=["down", "up"], sha256=_hash_prices(prices),
+        labels=["down", "up"],
+        sha256=_hash_prices(prices),
         notes=[f"window {window} days; features: {', '.join(names)}"],
     )
     parts = [SeriesSplit(x[r.start : r.stop], y[r.start : r.stop]) for r in (train, val, test)]

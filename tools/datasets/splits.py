@@ -29,9 +29,7 @@ def split_documents(
     return [text[:cut]], [text[cut : cut + n_val]], [text[cut + n_val :]]
 
 
-def dedupe_labeled(
-    texts: list[str], labels: list[str]
-) -> tuple[list[str], list[str], int, int]:
+def dedupe_labeled(texts: list[str], labels: list[str]) -> tuple[list[str], list[str], int, int]:
     """Drop exact repeats (after stripping) so no message sits in two splits.
 
     Returns the kept texts and labels, the number of repeats dropped, and how many of those

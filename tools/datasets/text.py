@@ -15,8 +15,14 @@ MIN_PER_CLASS = 3
 
 
 def text_dataset(
-    docs: list[tuple[str, str]], *, name: str, source: str, license: str, description: str,
-    seed: int = 0, notes: list[str] | None = None,
+    docs: list[tuple[str, str]],
+    *,
+    name: str,
+    source: str,
+    license: str,
+    description: str,
+    seed: int = 0,
+    notes: list[str] | None = None,
 ) -> TextDataset:
     """`docs` holds (document name, text) pairs in a fixed order; empty documents are dropped."""
     docs = [(n, t) for n, t in docs if t.strip()]
@@ -28,16 +34,28 @@ def text_dataset(
     texts = [t for _, t in docs]
     train, val, test = split_documents(texts, LM_VAL_FRAC, LM_TEST_FRAC, seed)
     card = DatasetCard(
-        name=name, task="lm", source=source, license=license, description=description,
+        name=name,
+        task="lm",
+        source=source,
+        license=license,
+        description=description,
         sizes={"train": len(train), "val": len(val), "test": len(test)},
-        n_bytes=sum(len(t.encode()) for t in texts), sha256=h.hexdigest(), notes=notes or [],
+        n_bytes=sum(len(t.encode()) for t in texts),
+        sha256=h.hexdigest(),
+        notes=notes or [],
     )
     return TextDataset(card, train, val, test)
 
 
 def labeled_dataset(
-    texts: list[str], labels: list[str], *, name: str, source: str, license: str,
-    description: str, seed: int = 0,
+    texts: list[str],
+    labels: list[str],
+    *,
+    name: str,
+    source: str,
+    license: str,
+    description: str,
+    seed: int = 0,
 ) -> LabeledDataset:
     """Exact duplicates are dropped before a stratified split, so no text is in two splits."""
     if any(not label.strip() for label in labels):
@@ -61,9 +79,15 @@ def labeled_dataset(
     splits = [LabeledSplit([kept_t[i] for i in p], [ids[i] for i in p]) for p in parts]
     notes = [f"{dropped} exact duplicates dropped ({conflicts} with a different label)"]
     card = DatasetCard(
-        name=name, task="classify", source=source, license=license, description=description,
+        name=name,
+        task="classify",
+        source=source,
+        license=license,
+        description=description,
         sizes={s: len(p) for s, p in zip(("train", "val", "test"), parts, strict=True)},
-        n_bytes=sum(len(t.encode()) for t in kept_t), labels=names, sha256=h.hexdigest(),
+        n_bytes=sum(len(t.encode()) for t in kept_t),
+        labels=names,
+        sha256=h.hexdigest(),
         notes=notes + [f"{n}: {counts[n]}" for n in names],
     )
     return LabeledDataset(card, names, *splits)

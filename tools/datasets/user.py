@@ -20,34 +20,57 @@ def load_user(path: Path, task: Task) -> Dataset:
         raise DatasetError(f"{path}: a directory; task '{task}' needs a .jsonl or .csv file")
     if task == "direction":
         return direction_dataset(
-            read_ohlcv_csv(_read(path), path.name), name=path.stem, source=str(path),
-            license="user data", description="daily prices from a user CSV")
+            read_ohlcv_csv(_read(path), path.name),
+            name=path.stem,
+            source=str(path),
+            license="user data",
+            description="daily prices from a user CSV",
+        )
     if path.suffix.lower() == ".jsonl":
         texts, labels = _jsonl_rows(path)
     elif path.suffix.lower() == ".csv":
         texts, labels = _csv_rows(path)
     else:
         raise DatasetError(f"{path}: expected a .jsonl or .csv file with text and label columns")
-    return labeled_dataset(texts, labels, name=path.stem, source=str(path), license="user data",
-                           description="labelled texts from a user file")
+    return labeled_dataset(
+        texts,
+        labels,
+        name=path.stem,
+        source=str(path),
+        license="user data",
+        description="labelled texts from a user file",
+    )
 
 
 def _text_files(path: Path) -> Dataset:
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+    )
     docs, skipped = [], []
     for p in files:
         try:
-            docs.append((str(p.relative_to(path) if path.is_dir() else p.name),
-                         p.read_text(encoding="utf-8")))
+            docs.append(
+                (
+                    str(p.relative_to(path) if path.is_dir() else p.name),
+                    p.read_text(encoding="utf-8"),
+                )
+            )
         except UnicodeDecodeError:
             skipped.append(p.name)
     if not docs:
         why = f" ({len(skipped)} files are not UTF-8 text)" if skipped else ""
         raise DatasetError(f"{path}: no text files found{why}")
     notes = [f"skipped {len(skipped)} non-UTF-8 files: {', '.join(skipped[:5])}"] if skipped else []
-    return text_dataset(docs, name=path.stem or path.name, source=str(path), license="user data",
-                        description="text files from a user directory", notes=notes)
+    return text_dataset(
+        docs,
+        name=path.stem or path.name,
+        source=str(path),
+        license="user data",
+        description="text files from a user directory",
+        notes=notes,
+    )
 
 
 def _jsonl_rows(path: Path) -> tuple[list[str], list[str]]:

@@ -15,16 +15,19 @@ def test_overrides_reach_train_and_model_settings():
     assert cfg.lr == 1e-3 and cfg.model.d_model == 512 and cfg.model.n_layers == 6
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(overrides=["colour=blue"]), "unknown override key 'colour'; known keys: batch_size"),
-    (dict(overrides=["vocab_size=9"]), "unknown override key 'vocab_size'"),
-    (dict(overrides=["lr"]), "not key=value"),
-    (dict(overrides=["lr=fast"]), "lr: Input should be a valid number"),
-    (dict(overrides=["d_model=100"]), "d_model=100 must be a multiple of 256"),
-    (dict(steps=0), "steps: Input should be greater than 0"),
-    (dict(budget_seconds=0), "budget_seconds: Input should be greater than 0"),
-    (dict(steps=5, budget_seconds=5), "not both"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(overrides=["colour=blue"]), "unknown override key 'colour'; known keys: batch_size"),
+        (dict(overrides=["vocab_size=9"]), "unknown override key 'vocab_size'"),
+        (dict(overrides=["lr"]), "not key=value"),
+        (dict(overrides=["lr=fast"]), "lr: Input should be a valid number"),
+        (dict(overrides=["d_model=100"]), "d_model=100 must be a multiple of 256"),
+        (dict(steps=0), "steps: Input should be greater than 0"),
+        (dict(budget_seconds=0), "budget_seconds: Input should be greater than 0"),
+        (dict(steps=5, budget_seconds=5), "not both"),
+    ],
+)
 def test_bad_settings_are_one_clear_error(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         make_config("lm", "x", **kwargs)

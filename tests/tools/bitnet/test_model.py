@@ -60,8 +60,9 @@ def test_series_classifier_shapes():
     assert model(torch.randn(5, 16, 3)).shape == (5, 2)
 
 
-@pytest.mark.parametrize("bad", [dict(d_model=300), dict(ffn_dim=100), dict(n_heads=3),
-                                 dict(n_heads=4, n_kv_heads=3)])
+@pytest.mark.parametrize(
+    "bad", [dict(d_model=300), dict(ffn_dim=100), dict(n_heads=3), dict(n_heads=4, n_kv_heads=3)]
+)
 def test_invalid_shapes_are_rejected(bad):
     with pytest.raises(ValidationError):
         ModelConfig(**{**SMALL, **bad})

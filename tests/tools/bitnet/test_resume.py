@@ -20,24 +20,48 @@ STEPS = 60
 def _comparable(run_dir):
     """Records without timings, which differ between any two runs."""
     records = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    return [{k: v for k, v in r.items() if k not in ("tokens_per_s", "elapsed_s")}
-            for r in records]
+    return [{k: v for k, v in r.items() if k not in ("tokens_per_s", "elapsed_s")} for r in records]
 
 
 @pytest.mark.integration
 def test_sigkilled_run_resumes_exactly(tmp_path):
-    reference = train(TrainRequest(task="lm", data="shakespeare", steps=STEPS,
-                                   out=tmp_path / "reference", overrides=SETTINGS))
+    reference = train(
+        TrainRequest(
+            task="lm",
+            data="shakespeare",
+            steps=STEPS,
+            out=tmp_path / "reference",
+            overrides=SETTINGS,
+        )
+    )
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "magnet.agent.cli", "train", "--task", "lm", "--data",
-         "shakespeare", "--steps", str(STEPS), "--out", str(killed), *SETTINGS],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "magnet.agent.cli",
+            "train",
+            "--task",
+            "lm",
+            "--data",
+            "shakespeare",
+            "--steps",
+            str(STEPS),
+            "--out",
+            str(killed),
+            *SETTINGS,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     metrics = killed / "metrics.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline:
-        steps = [json.loads(x)["step"] for x in metrics.read_text().splitlines()[:-1]] \
-            if metrics.exists() else []
+        steps = (
+            [json.loads(x)["step"] for x in metrics.read_text().splitlines()[:-1]]
+            if metrics.exists()
+            else []
+        )
         if steps and max(steps) >= 25:
             break
         time.sleep(0.02)
@@ -46,8 +70,12 @@ def test_sigkilled_run_resumes_exactly(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     assert not (killed / "result.json").exists(), "the run finished before it was killed"
 
-    done = subprocess.run([sys.executable, "-m", "magnet.agent.cli", "train", "--resume",
-                           str(killed)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "magnet.agent.cli", "train", "--resume", str(killed)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert f"steps: {STEPS}" in done.stdout
     assert _comparable(killed) == _comparable(reference.run_dir)

@@ -10,8 +10,12 @@ from tests.conftest import TINY
 
 
 def test_two_stage_schedule():
-    cfg = make_config("lm", "x", steps=100, overrides=["warmup_steps=10", "lr=1e-3",
-                                                       "stage2_start=0.5", "stage2_lr_scale=0.2"])
+    cfg = make_config(
+        "lm",
+        "x",
+        steps=100,
+        overrides=["warmup_steps=10", "lr=1e-3", "stage2_start=0.5", "stage2_lr_scale=0.2"],
+    )
     assert lr_at(cfg, 0, 0.0) == (pytest.approx(1e-4), 0.1)  # warmup
     assert lr_at(cfg, 10, 0.1)[0] < 1e-3
     lr_end1, wd1 = lr_at(cfg, 49, 0.4999)
@@ -21,16 +25,24 @@ def test_two_stage_schedule():
     assert lr_at(cfg, 99, 0.99)[0] == pytest.approx(2e-4 * 0.02)  # linear to zero
 
 
-@pytest.mark.parametrize("task,data", [("lm", "shakespeare"), ("classify", "sms-spam"),
-                                       ("direction", "sp500")])
+@pytest.mark.parametrize(
+    "task,data", [("lm", "shakespeare"), ("classify", "sms-spam"), ("direction", "sp500")]
+)
 def test_each_task_trains_and_writes_a_complete_run_directory(tmp_path, task, data):
     out = tmp_path / "run"
     events = []
-    result = train(TrainRequest(task=task, data=data, steps=12, out=out,
-                                overrides=TINY + ["eval_every=6"]), events.append)
+    result = train(
+        TrainRequest(task=task, data=data, steps=12, out=out, overrides=TINY + ["eval_every=6"]),
+        events.append,
+    )
     assert result.status == "completed" and result.steps == 12
-    for name in ("config.json", "dataset.json", "metrics.jsonl", "checkpoint.safetensors",
-                 "result.json"):
+    for name in (
+        "config.json",
+        "dataset.json",
+        "metrics.jsonl",
+        "checkpoint.safetensors",
+        "result.json",
+    ):
         assert (out / name).exists(), name
     records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["event"] == "train"] == list(range(1, 13))
@@ -41,10 +53,14 @@ def test_each_task_trains_and_writes_a_complete_run_directory(tmp_path, task, da
 
 
 def test_lm_loss_goes_down():
-    result = train(TrainRequest(task="lm", data="shakespeare", steps=40,
-                                overrides=TINY + ["lr=3e-3", "batch_size=8"]))
-    records = [json.loads(x) for x in (result.run_dir / "metrics.jsonl").read_text().split("\n")
-               if x]
+    result = train(
+        TrainRequest(
+            task="lm", data="shakespeare", steps=40, overrides=TINY + ["lr=3e-3", "batch_size=8"]
+        )
+    )
+    records = [
+        json.loads(x) for x in (result.run_dir / "metrics.jsonl").read_text().split("\n") if x
+    ]
     losses = [r["loss"] for r in records if r["event"] == "train"]
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 1.0
     assert result.val["bits_per_byte"] < 6.0
@@ -52,9 +68,15 @@ def test_lm_loss_goes_down():
 
 def test_a_huge_learning_rate_ends_as_diverged_with_the_last_good_checkpoint(tmp_path):
     out = tmp_path / "run"
-    result = train(TrainRequest(task="lm", data="shakespeare", steps=60, out=out,
-                                overrides=TINY + ["lr=50", "grad_clip=1e9", "warmup_steps=0",
-                                                  "checkpoint_every=1"]))
+    result = train(
+        TrainRequest(
+            task="lm",
+            data="shakespeare",
+            steps=60,
+            out=out,
+            overrides=TINY + ["lr=50", "grad_clip=1e9", "warmup_steps=0", "checkpoint_every=1"],
+        )
+    )
     assert result.status == "diverged"
     assert "diverged at step" in result.message and result.steps < 60
     assert json.loads((out / "result.json").read_text())["status"] == "diverged"
@@ -70,15 +92,25 @@ def test_a_finished_run_directory_is_neither_reused_nor_resumed(tmp_path):
 
 
 def test_bpe_tokenizer_is_saved_with_the_run(tmp_path):
-    result = train(TrainRequest(task="lm", data="shakespeare", steps=2, out=tmp_path / "r",
-                                overrides=TINY + ["tokenizer=bpe", "bpe_vocab=512"]))
+    result = train(
+        TrainRequest(
+            task="lm",
+            data="shakespeare",
+            steps=2,
+            out=tmp_path / "r",
+            overrides=TINY + ["tokenizer=bpe", "bpe_vocab=512"],
+        )
+    )
     assert json.loads((tmp_path / "r" / "tokenizer.json").read_text())["model"]["type"] == "BPE"
     assert result.status == "completed"
 
 
 def test_a_wall_time_budget_ends_the_run(tmp_path):
-    result = train(TrainRequest(task="direction", data="sp500", budget_seconds=2.0,
-                                out=tmp_path / "r", overrides=TINY))
+    result = train(
+        TrainRequest(
+            task="direction", data="sp500", budget_seconds=2.0, out=tmp_path / "r", overrides=TINY
+        )
+    )
     assert result.status == "completed"
     assert 2.0 <= result.elapsed_s < 10 and result.steps > 1
 

@@ -7,8 +7,13 @@ from magnet.tools.errors import DatasetError
 
 
 def _labeled_rows(n=40):
-    return [{"text": f"message number {i} {'win cash' if i % 2 else 'see you'}",
-             "label": "spam" if i % 2 else "ham"} for i in range(n)]
+    return [
+        {
+            "text": f"message number {i} {'win cash' if i % 2 else 'see you'}",
+            "label": "spam" if i % 2 else "ham",
+        }
+        for i in range(n)
+    ]
 
 
 def test_directory_of_text_files(tmp_path):
@@ -51,16 +56,28 @@ def test_ohlcv_csv(tmp_path):
     assert sum(ds.card.sizes.values()) == 200 - 32 - 1
 
 
-@pytest.mark.parametrize("name,content,task,message", [
-    ("empty", None, "lm", "no text files found"),
-    ("bad.jsonl", '{"text": "a", "label": "x"}\n{oops', "classify", "line 2: not valid JSON"),
-    ("cols.csv", "message,kind\nhello,ham\n", "classify", "needs columns 'text' and 'label'"),
-    ("p.csv", "date,close\nd1,100\nd2,abc\n", "direction", "line 3: close 'abc' is not a number"),
-    ("noclose.csv", "date,price\nd1,1\n", "direction", "no 'close' column"),
-    ("few.jsonl", '{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}', "classify",
-     "fewer than 3"),
-    ("bin.csv", b"\xff\xfe\x00bad", "classify", "not a UTF-8 text file"),
-])
+@pytest.mark.parametrize(
+    "name,content,task,message",
+    [
+        ("empty", None, "lm", "no text files found"),
+        ("bad.jsonl", '{"text": "a", "label": "x"}\n{oops', "classify", "line 2: not valid JSON"),
+        ("cols.csv", "message,kind\nhello,ham\n", "classify", "needs columns 'text' and 'label'"),
+        (
+            "p.csv",
+            "date,close\nd1,100\nd2,abc\n",
+            "direction",
+            "line 3: close 'abc' is not a number",
+        ),
+        ("noclose.csv", "date,price\nd1,1\n", "direction", "no 'close' column"),
+        (
+            "few.jsonl",
+            '{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}',
+            "classify",
+            "fewer than 3",
+        ),
+        ("bin.csv", b"\xff\xfe\x00bad", "classify", "not a UTF-8 text file"),
+    ],
+)
 def test_bad_user_data_gets_one_clear_error(tmp_path, name, content, task, message):
     path = tmp_path / name
     if content is None:
