@@ -93,9 +93,8 @@ def magnet_home() -> Path:
 def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None) -> TrainResult:
     """Validate, load data, then create the run directory and train."""
     # A user path is stored absolute so that a resume from another directory finds it.
-    data = (
-        request.data if request.data in BUILTINS else str(Path(request.data).expanduser().resolve())
-    )
+    path = Path(request.data).expanduser()
+    data = str(path.resolve()) if request.data not in BUILTINS and path.exists() else request.data
     cfg = make_config(
         request.task, data, request.linear, request.steps, request.budget_seconds, request.overrides
     )
