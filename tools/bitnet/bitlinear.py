@@ -27,7 +27,9 @@ def weight_quant(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def activation_quant(x: torch.Tensor) -> torch.Tensor:
     """Per-token absmax int8 fake quantization (values on the int8 grid, float dtype)."""
-    scale = 127.0 / x.abs().amax(dim=-1, keepdim=True).clamp(min=EPS)
+    # max(max x, -min x) = max|x| without allocating |x|: half the time on large activations.
+    absmax = x.amax(dim=-1, keepdim=True).maximum(-x.amin(dim=-1, keepdim=True))
+    scale = 127.0 / absmax.clamp(min=EPS)
     return (x * scale).round_().clamp_(-128, 127).div_(scale)
 
 
