@@ -91,48 +91,54 @@ class Trainer:
         clock0 = time.perf_counter() - self.state["elapsed_s"]
         window_tokens, window_start, loss = 0, time.perf_counter(), float("nan")
         while not self._done():
-            step = self.state["step"]
-            lr, wd = lr_at(self.cfg, step, self._progress())
-            for group in self.opt.param_groups:
-                group["lr"], group["weight_decay"] = lr, wd
-            batch = self.task.train_batch(self.gen)
-            self.model.train()
-            loss_t = self.task.loss(self.model, batch)
-            loss = loss_t.item()
+            lr, loss, tokens = self._step()
             if self._diverged(loss):
+                # The checkpoint on disk predates the bad step: it is the last good state.
+                step = self.state["step"]
                 return self._finish(
                     "diverged", loss, f"training diverged at step {step} (loss {loss:.4g})"
                 )
-            self.opt.zero_grad(set_to_none=True)
-            loss_t.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-            self.opt.step()
-            n = self.task.tokens(batch)
-            self.state["step"] = step + 1
-            self.state["tokens"] += n
+            self.state["step"] += 1
+            self.state["tokens"] += tokens
             self.state["elapsed_s"] = time.perf_counter() - clock0
-            window_tokens += n
-            if self.state["step"] % self.cfg.log_every == 0:
+            window_tokens += tokens
+            step = self.state["step"]
+            if step % self.cfg.log_every == 0:
                 now = time.perf_counter()
+                rate = window_tokens / (now - window_start)
                 self._emit(
                     {
                         "event": "train",
-                        "step": self.state["step"],
+                        "step": step,
                         "loss": loss,
                         "lr": lr,
-                        "tokens_per_s": window_tokens / (now - window_start),
+                        "tokens_per_s": rate,
                         "elapsed_s": round(now - clock0, 3),
                     }
                 )
                 window_tokens, window_start = 0, now
-            if self.state["step"] % self.cfg.eval_every == 0:
+            if step % self.cfg.eval_every == 0:
                 self._evaluate()
-            if self.state["step"] % self.cfg.checkpoint_every == 0:
+            if step % self.cfg.checkpoint_every == 0:
                 self._checkpoint()
             self.state["elapsed_s"] = time.perf_counter() - clock0
         if self.state["step"] % self.cfg.eval_every:
             self._evaluate()
         return self._finish("completed", loss, "")
+
+    def _step(self) -> tuple[float, float, int]:
+        """One optimizer step on a fresh batch: (learning rate, loss, tokens)."""
+        lr, wd = lr_at(self.cfg, self.state["step"], self._progress())
+        for group in self.opt.param_groups:
+            group["lr"], group["weight_decay"] = lr, wd
+        batch = self.task.train_batch(self.gen)
+        self.model.train()
+        loss = self.task.loss(self.model, batch)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.opt.step()
+        return lr, loss.item(), self.task.tokens(batch)
 
     def _done(self) -> bool:
         if self.cfg.steps is not None:
