@@ -9,4 +9,15 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet torch==2.13.0
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# bubblewrap is the strongest sandbox level; without it experiments fall back to weaker ones
+# (`magnet sandbox check` says which). Debian/Ubuntu package; needs root or passwordless sudo.
+if ! command -v bwrap >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  if command -v apt-get >/dev/null 2>&1 && $SUDO apt-get update -qq >/dev/null \
+     && $SUDO apt-get install -y -qq bubblewrap >/dev/null; then
+    echo "installed bubblewrap"
+  else
+    echo "warning: could not install bubblewrap; sandboxes will use a weaker isolation level" >&2
+  fi
+fi
 echo "set-up done: activate with 'source .venv/bin/activate', then try 'magnet --help'"

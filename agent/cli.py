@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from magnet.sandboxes.cli import app as sandbox_app
 from magnet.tools import console
 from magnet.tools.bitnet.cli import train_command
 from magnet.tools.datasets.cli import app as data_app
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.command("train")(train_command)
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def main() -> None:

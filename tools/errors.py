@@ -19,3 +19,7 @@ class ConfigError(MagnetError):
 
 class RunDirError(MagnetError):
     """A run directory is missing, incomplete or already complete; shown to users."""
+
+
+class SandboxError(MagnetError):
+    """An experiment could not be started in the requested sandbox; shown to users."""

@@ -68,7 +68,11 @@ def load_checkpoint(
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
     except Exception as e:  # safetensors raises its own error type, not OSError
         raise RunDirError(f"{path}: cannot read checkpoint ({e})") from None
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    except RuntimeError as e:  # missing, unexpected or mis-shaped tensors
+        first = str(e).strip().splitlines()[-1].strip()
+        raise RunDirError(f"{path}: checkpoint does not fit the model ({first})") from None
     if optimizer is not None:
         state: dict[int, dict] = {}
         for k, v in tensors.items():

@@ -24,7 +24,7 @@ from magnet.tools.bitnet.config import TrainConfig, make_config
 from magnet.tools.bitnet.model import Linear, build_model
 from magnet.tools.bitnet.tasks import make_task
 from magnet.tools.bitnet.trainer import Trainer
-from magnet.tools.datasets import BUILTINS, load_dataset
+from magnet.tools.datasets import data_ref, load_dataset
 from magnet.tools.datasets.tokenizer import build_tokenizer, load_tokenizer
 from magnet.tools.datasets.types import (
     DatasetCard,
@@ -33,7 +33,7 @@ from magnet.tools.datasets.types import (
     Task,
     TextDataset,
 )
-from magnet.tools.errors import RunDirError
+from magnet.tools.errors import MagnetError, RunDirError
 
 RESULT = "result.json"
 
@@ -92,9 +92,7 @@ def magnet_home() -> Path:
 
 def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None) -> TrainResult:
     """Validate, load data, then create the run directory and train."""
-    # A user path is stored absolute so that a resume from another directory finds it.
-    path = Path(request.data).expanduser()
-    data = str(path.resolve()) if request.data not in BUILTINS and path.exists() else request.data
+    data = data_ref(request.data)  # absolute, so a resume from elsewhere finds it
     cfg = make_config(
         request.task, data, request.linear, request.steps, request.budget_seconds, request.overrides
     )
@@ -190,3 +188,30 @@ def _train_texts(dataset: TextDataset | LabeledDataset) -> list[str]:
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m magnet.tools.bitnet.train --spec spec.json --out DIR`: the sandbox entry.
+
+    The spec is a TrainRequest as JSON. Exit 0 when training completed, 3 when it diverged,
+    2 with one `Error:` line for a bad spec or data.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m magnet.tools.bitnet.train")
+    parser.add_argument("--spec", type=Path, required=True, help="TrainRequest JSON file")
+    parser.add_argument("--out", type=Path, required=True, help="run directory to create")
+    args = parser.parse_args(argv)
+    try:
+        request = TrainRequest.model_validate_json(args.spec.read_text())
+        result = train(request.model_copy(update={"out": args.out}))
+    except (MagnetError, OSError, ValidationError) as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 2
+    print(result.summary())
+    return 0 if result.status == "completed" else 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

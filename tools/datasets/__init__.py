@@ -20,6 +20,7 @@ from magnet.tools.datasets.types import (
 from magnet.tools.errors import DatasetError
 
 __all__ = [
+    "data_ref",
     "BUILTINS",
     "Dataset",
     "DatasetCard",
@@ -51,3 +52,11 @@ def load_dataset(name_or_path: str, task: Task | None = None) -> Dataset:
     from magnet.tools.datasets.user import load_user
 
     return load_user(path, task)
+
+
+def data_ref(name_or_path: str) -> str:
+    """How a run records its data: a built-in name as is, an existing path made absolute."""
+    path = Path(name_or_path).expanduser()
+    if name_or_path in BUILTINS or not path.exists():
+        return name_or_path
+    return str(path.resolve())
