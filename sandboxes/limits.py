@@ -75,7 +75,9 @@ class PidsCgroup:
                 for x in Path("/proc/self/cgroup").read_text().splitlines()
                 if x.split(":")[1] == "pids"
             )
-            path = PIDS_ROOT / line.split(":", 2)[2].lstrip("/") / f"magnet-{uuid.uuid4().hex[:12]}"
+            parent = PIDS_ROOT / line.split(":", 2)[2].lstrip("/")
+            _remove_empty(parent.glob("magnet-*"))  # left behind by a harness that was killed
+            path = parent / f"magnet-{uuid.uuid4().hex[:12]}"
             path.mkdir()
             self.path = path
             (path / "pids.max").write_text(str(max_processes))
@@ -151,3 +153,10 @@ def _user_tasks() -> int:
             if entry.name.isdigit() and entry.stat().st_uid == uid:
                 count += len(os.listdir(entry / "task"))
     return count
+
+
+def _remove_empty(cgroups) -> None:
+    """rmdir fails on a cgroup that still has processes: only empty ones go."""
+    for path in cgroups:
+        with contextlib.suppress(OSError):
+            path.rmdir()

@@ -1,5 +1,9 @@
 """Shared fixtures: an isolated MAGNET_HOME per test and a tiny model for fast training."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 # A model small enough that a 20-step run takes a few seconds on 2 cores.
@@ -21,3 +25,15 @@ def magnet_home(tmp_path, monkeypatch):
     home = tmp_path / "magnet-home"
     monkeypatch.setenv("MAGNET_HOME", str(home))
     return home
+
+
+def magnet(*args, home=None, timeout=120) -> subprocess.CompletedProcess:
+    """The real CLI in a fresh process, as a user would run it."""
+    env = {**os.environ, **({"MAGNET_HOME": str(home)} if home else {})}
+    return subprocess.run(
+        [sys.executable, "-m", "magnet.agent.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )

@@ -3,20 +3,7 @@ import sys
 
 import pytest
 
-from tests.conftest import TINY
-
-
-def magnet(*args, env_home=None, timeout=120):
-    env = {"MAGNET_HOME": str(env_home)} if env_home else {}
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "magnet.agent.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **env},
-    )
+from tests.conftest import TINY, magnet
 
 
 def test_help_does_not_import_heavy_libraries():
@@ -54,7 +41,7 @@ def test_bad_input_is_one_error_line_and_leaves_no_run_directory(tmp_path, args,
     prices.write_text("date,close\n1,100\n2,n/a\n")
     args = [a.format(bad=bad, prices=prices) for a in args]
     home = tmp_path / "home"
-    result = magnet("train", *args, env_home=home)
+    result = magnet("train", *args, home=home)
     assert result.returncode != 0
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], result.stderr

@@ -1,0 +1,114 @@
+"""Whole-process behaviour: a killed harness leaves no orphans; training is unchanged inside."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from magnet.sandboxes import probe
+from magnet.sandboxes.experiment import run_training
+from magnet.tools.bitnet.train import TrainRequest, train
+from magnet.tools.evaluate import evaluate_run
+from tests.conftest import TINY
+
+ISOLATED = [lvl for lvl in ("bwrap", "unshare") if probe(lvl)[0]]
+
+HARNESS = """
+import sys
+from pathlib import Path
+from magnet.sandboxes import SandboxSpec, run_sandboxed
+code = '''
+import subprocess, sys, time
+from pathlib import Path
+for _ in range(3):
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{marker}"])
+Path("ready").write_text("1")
+time.sleep(600)
+'''
+run_sandboxed(SandboxSpec(argv=[sys.executable, "-c", code], work_dir=Path(sys.argv[1]),
+                          level=sys.argv[2]))
+"""
+
+
+def _with_marker(marker: str) -> list[int]:
+    """Processes with `marker` as a whole argument: the sleepers, not the scripts naming it."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if entry.name.isdigit() and marker.encode() in argv:
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("level", ISOLATED)
+def test_killing_the_harness_leaves_no_orphans(tmp_path, level):
+    marker = f"magnet-orphan-{uuid.uuid4().hex}"
+    work = tmp_path / "work"
+    harness = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(HARNESS).replace("{marker}", marker),
+            str(work),
+            level,
+        ]
+    )
+    deadline = time.time() + 30
+    while not (work / "ready").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(_with_marker(marker)) == 3, "the sandboxed children never started"
+    os.kill(harness.pid, signal.SIGKILL)
+    harness.wait()
+    deadline = time.time() + 10
+    while _with_marker(marker) and time.time() < deadline:
+        time.sleep(0.05)
+    assert _with_marker(marker) == []
+
+
+@pytest.mark.integration
+def test_training_in_the_sandbox_matches_training_outside(tmp_path):
+    request = TrainRequest(
+        task="lm", data="shakespeare", steps=6, overrides=TINY + ["eval_every=3"]
+    )
+    streamed = []
+    inside = run_training(request, tmp_path / "inside", on_metric=streamed.append)
+    assert inside.sandbox.status == "ok", inside.sandbox.stderr_tail
+    outside = train(request.model_copy(update={"out": tmp_path / "outside"}))
+    assert inside.harness == evaluate_run(outside.run_dir, "val", "lm", "shakespeare")
+    assert inside.harness == outside.val
+    losses = [m["loss"] for m in streamed if m["event"] == "train"]
+    lines = (outside.run_dir / "metrics.jsonl").read_text().splitlines()
+    assert losses == [r["loss"] for r in map(json.loads, lines) if r["event"] == "train"]
+
+
+def test_a_diverging_experiment_is_reported_as_diverged(tmp_path):
+    request = TrainRequest(
+        task="lm",
+        data="shakespeare",
+        steps=40,
+        overrides=TINY + ["lr=50", "grad_clip=1e9", "warmup_steps=0"],
+    )
+    outcome = run_training(request, tmp_path / "w")
+    assert outcome.sandbox.status == "diverged" and outcome.harness is None
+    assert outcome.sandbox.exit_code == 3
+
+
+def test_the_harness_refuses_a_run_of_other_data(tmp_path):
+    run = train(
+        TrainRequest(task="direction", data="sp500", steps=2, out=tmp_path / "r", overrides=TINY)
+    )
+    from magnet.tools.errors import RunDirError
+
+    with pytest.raises(RunDirError, match="not lm on shakespeare"):
+        evaluate_run(run.run_dir, "val", "lm", "shakespeare")
