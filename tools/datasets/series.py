@@ -9,7 +9,7 @@ import io
 import numpy as np
 
 from magnet.tools.datasets.splits import split_ordered
-from magnet.tools.datasets.types import DatasetCard, SeriesDataset, SeriesSplit
+from magnet.tools.datasets.types import DatasetCard, Provenance, SeriesDataset, SeriesSplit
 from magnet.tools.errors import DatasetError
 
 WINDOW = 32
@@ -40,11 +40,8 @@ def read_ohlcv_csv(text: str, source: str) -> dict[str, np.ndarray]:
 
 def direction_dataset(
     prices: dict[str, np.ndarray],
+    about: Provenance,
     *,
-    name: str,
-    source: str,
-    license: str,
-    description: str,
     window: int = WINDOW,
 ) -> SeriesDataset:
     """Features per day: log return, log high/low range, log volume change (when present).
@@ -64,7 +61,9 @@ def direction_dataset(
     # Samples end at day t = window..len-2 (feature rows t-window..t-1); label from close[t+1].
     ends = np.arange(window, len(close) - 1)
     if len(ends) < 30:
-        raise DatasetError(f"{source}: {len(close)} days is too short for windows of {window}")
+        raise DatasetError(
+            f"{about.source}: {len(close)} days are too few for {window}-day windows"
+        )
     x = np.stack([f[t - window : t] for t in ends]).astype(np.float32)
     y = (close[ends + 1] > close[ends]).astype(np.int64)
     train, val, test = split_ordered(len(ends), VAL_FRAC, TEST_FRAC)
@@ -72,11 +71,8 @@ def direction_dataset(
     std = f[: ends[train.stop - 1]].std(axis=0) + 1e-8
     x = ((x - mean) / std).astype(np.float32)
     card = DatasetCard(
-        name=name,
+        **about.model_dump(),
         task="direction",
-        source=source,
-        license=license,
-        description=description,
         sizes={"train": len(train), "val": len(val), "test": len(test)},
         labels=["down", "up"],
         sha256=_hash_prices(prices),

@@ -6,7 +6,13 @@ import hashlib
 from collections import Counter
 
 from magnet.tools.datasets.splits import dedupe_labeled, split_documents, split_stratified
-from magnet.tools.datasets.types import DatasetCard, LabeledDataset, LabeledSplit, TextDataset
+from magnet.tools.datasets.types import (
+    DatasetCard,
+    LabeledDataset,
+    LabeledSplit,
+    Provenance,
+    TextDataset,
+)
 from magnet.tools.errors import DatasetError
 
 LM_VAL_FRAC = LM_TEST_FRAC = 0.05
@@ -16,29 +22,23 @@ MIN_PER_CLASS = 3
 
 def text_dataset(
     docs: list[tuple[str, str]],
+    about: Provenance,
     *,
-    name: str,
-    source: str,
-    license: str,
-    description: str,
     seed: int = 0,
     notes: list[str] | None = None,
 ) -> TextDataset:
     """`docs` holds (document name, text) pairs in a fixed order; empty documents are dropped."""
     docs = [(n, t) for n, t in docs if t.strip()]
     if not docs:
-        raise DatasetError(f"{source}: no non-empty text found")
+        raise DatasetError(f"{about.source}: no non-empty text found")
     h = hashlib.sha256()
     for doc_name, text in docs:
         h.update(doc_name.encode() + b"\0" + text.encode() + b"\0")
     texts = [t for _, t in docs]
     train, val, test = split_documents(texts, LM_VAL_FRAC, LM_TEST_FRAC, seed)
     card = DatasetCard(
-        name=name,
+        **about.model_dump(),
         task="lm",
-        source=source,
-        license=license,
-        description=description,
         sizes={"train": len(train), "val": len(val), "test": len(test)},
         n_bytes=sum(len(t.encode()) for t in texts),
         sha256=h.hexdigest(),
@@ -50,40 +50,35 @@ def text_dataset(
 def labeled_dataset(
     texts: list[str],
     labels: list[str],
+    about: Provenance,
     *,
-    name: str,
-    source: str,
-    license: str,
-    description: str,
     seed: int = 0,
 ) -> LabeledDataset:
     """Exact duplicates are dropped before a stratified split, so no text is in two splits."""
-    if any(not label.strip() for label in labels):
-        raise DatasetError(f"{source}: {sum(not lab.strip() for lab in labels)} rows have no label")
+    unlabeled = sum(not label.strip() for label in labels)
+    if unlabeled:
+        raise DatasetError(f"{about.source}: {unlabeled} rows have no label")
     pairs = [(t, lab.strip()) for t, lab in zip(texts, labels, strict=True) if t.strip()]
     if not pairs:
-        raise DatasetError(f"{source}: no non-empty text found")
+        raise DatasetError(f"{about.source}: no non-empty text found")
     h = hashlib.sha256()
     for text, label in pairs:
         h.update(label.encode() + b"\t" + text.encode() + b"\n")
     kept_t, kept_l, dropped, conflicts = dedupe_labeled(*map(list, zip(*pairs, strict=True)))
     names = sorted(set(kept_l))
     if len(names) < 2:
-        raise DatasetError(f"{source}: needs at least two labels, found {names}")
+        raise DatasetError(f"{about.source}: needs at least two labels, found {names}")
     counts = Counter(kept_l)
     rare = [f"{n!r} ({counts[n]})" for n in names if counts[n] < MIN_PER_CLASS]
     if rare:
-        raise DatasetError(f"{source}: labels with fewer than {MIN_PER_CLASS} texts: {rare}")
+        raise DatasetError(f"{about.source}: labels with fewer than {MIN_PER_CLASS} texts: {rare}")
     ids = [names.index(lab) for lab in kept_l]
     parts = split_stratified(ids, CLS_VAL_FRAC, CLS_TEST_FRAC, seed)
     splits = [LabeledSplit([kept_t[i] for i in p], [ids[i] for i in p]) for p in parts]
     notes = [f"{dropped} exact duplicates dropped ({conflicts} with a different label)"]
     card = DatasetCard(
-        name=name,
+        **about.model_dump(),
         task="classify",
-        source=source,
-        license=license,
-        description=description,
         sizes={s: len(p) for s, p in zip(("train", "val", "test"), parts, strict=True)},
         n_bytes=sum(len(t.encode()) for t in kept_t),
         labels=names,

@@ -12,14 +12,19 @@ Task = Literal["lm", "classify", "direction"]
 SPLITS = ("train", "val", "test")
 
 
-class DatasetCard(BaseModel):
-    """What a dataset is, where it came from, and a hash that pins its exact content."""
+class Provenance(BaseModel):
+    """Where a dataset comes from: what every loader knows before reading a byte."""
 
     name: str
-    task: Task
     source: str = Field(description="where the content was read from")
     license: str
     description: str = ""
+
+
+class DatasetCard(Provenance):
+    """What a dataset is, where it came from, and a hash that pins its exact content."""
+
+    task: Task
     sizes: dict[str, int] = Field(description="examples per split: documents, messages or days")
     n_bytes: int | None = Field(None, description="bytes of text, for text datasets")
     labels: list[str] = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from magnet.tools.datasets.series import direction_dataset, read_ohlcv_csv
 from magnet.tools.datasets.text import labeled_dataset, text_dataset
-from magnet.tools.datasets.types import Dataset, Task
+from magnet.tools.datasets.types import Dataset, Provenance, Task
 from magnet.tools.errors import DatasetError
 
 
@@ -21,10 +21,7 @@ def load_user(path: Path, task: Task) -> Dataset:
     if task == "direction":
         return direction_dataset(
             read_ohlcv_csv(_read(path), path.name),
-            name=path.stem,
-            source=str(path),
-            license="user data",
-            description="daily prices from a user CSV",
+            _about(path, "daily prices from a user CSV"),
         )
     if path.suffix.lower() == ".jsonl":
         texts, labels = _jsonl_rows(path)
@@ -35,10 +32,7 @@ def load_user(path: Path, task: Task) -> Dataset:
     return labeled_dataset(
         texts,
         labels,
-        name=path.stem,
-        source=str(path),
-        license="user data",
-        description="labelled texts from a user file",
+        _about(path, "labelled texts from a user file"),
     )
 
 
@@ -65,10 +59,7 @@ def _text_files(path: Path) -> Dataset:
     notes = [f"skipped {len(skipped)} non-UTF-8 files: {', '.join(skipped[:5])}"] if skipped else []
     return text_dataset(
         docs,
-        name=path.stem or path.name,
-        source=str(path),
-        license="user data",
-        description="text files from a user directory",
+        _about(path, "text files from a user directory"),
         notes=notes,
     )
 
@@ -97,6 +88,12 @@ def _csv_rows(path: Path) -> tuple[list[str], list[str]]:
         raise DatasetError(f"{path}: needs columns 'text' and 'label' (found: {found})")
     rows = list(reader)
     return [r[fields["text"]] or "" for r in rows], [r[fields["label"]] or "" for r in rows]
+
+
+def _about(path: Path, description: str) -> Provenance:
+    return Provenance(
+        name=path.stem or path.name, source=str(path), license="user data", description=description
+    )
 
 
 def _read(path: Path) -> str:
