@@ -116,21 +116,11 @@ def _supervise(spec, level, cmd, env, cgroup, on_metric) -> SandboxResult:
         raise SandboxError(f"cannot start {spec.argv[0]!r}: {e.strerror or e}") from None
     out, err = _Tail(proc.stdout), _Tail(proc.stderr)
     stream = _MetricStream(spec.work_dir / spec.metrics_file if spec.metrics_file else None)
-    deadline, cause = start + spec.limits.wall_seconds, ""
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        stream.poll(on_metric)
-        if time.perf_counter() > deadline:
-            cause = "timeout"
-        elif out.total + err.total > spec.limits.max_output_bytes:
-            cause = "output"
-        if cause:
-            _kill_tree(proc.pid, cgroup)
-            _, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(POLL_S)
+    try:
+        status, usage, cause = _wait(proc.pid, spec, out, err, stream, on_metric, cgroup, start)
+    except BaseException:  # Ctrl-C or a failing callback: the experiment goes too
+        _kill_tree(proc.pid, cgroup)
+        raise
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
     _kill_tree(proc.pid, cgroup)  # nothing the experiment started outlives it
@@ -157,6 +147,25 @@ def _supervise(spec, level, cmd, env, cgroup, on_metric) -> SandboxResult:
     )
     result.status, result.reason = _classify(spec, result, cause, sig, cgroup)
     return result
+
+
+def _wait(pid, spec, out, err, stream, on_metric, cgroup, start):
+    """Poll until the experiment exits or breaks a limit: (wait status, rusage, cause)."""
+    deadline, cause = start + spec.limits.wall_seconds, ""
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            return status, usage, cause
+        stream.poll(on_metric)
+        if time.perf_counter() > deadline:
+            cause = "timeout"
+        elif out.total + err.total > spec.limits.max_output_bytes:
+            cause = "output"
+        if cause:
+            _kill_tree(pid, cgroup)
+            _, status, usage = os.wait4(pid, 0)
+            return status, usage, cause
+        time.sleep(POLL_S)
 
 
 def _classify(spec, r: SandboxResult, cause: str, sig: int | None, cgroup) -> tuple[Status, str]:

@@ -3,6 +3,8 @@
 import socket
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -34,6 +36,7 @@ def server():
 
 
 CONNECT = """
+import os
 import socket
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=2)
@@ -172,3 +175,36 @@ def test_unknown_level_or_command_is_a_clear_error(tmp_path):
         run_sandboxed(
             SandboxSpec(argv=["/nonexistent/tool"], work_dir=tmp_path / "w", level="rlimits")
         )
+
+
+def test_an_interrupted_harness_takes_the_experiment_down(tmp_path):
+    code = """
+    import json, os, time
+    open("pid", "w").write(str(os.getpid()))
+    with open("m.jsonl", "a") as f:
+        f.write(json.dumps({"step": 1}) + "\\n")
+    time.sleep(600)
+    """
+    spec = SandboxSpec(
+        argv=[PY, "-c", textwrap.dedent(code)],
+        work_dir=tmp_path / "w",
+        level="rlimits",
+        metrics_file="m.jsonl",
+    )
+
+    def interrupt(_):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sandboxed(spec, interrupt)
+    pid = int((tmp_path / "w" / "pid").read_text())
+    time.sleep(0.2)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """Running, as opposed to gone or a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
