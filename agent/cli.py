@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from magnet.memory.cli import app as memory_app
 from magnet.sandboxes.cli import app as sandbox_app
 from magnet.tools import console
 from magnet.tools.bitnet.cli import train_command
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.command("train")(train_command)
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(memory_app, name="memory")
 
 
 def main() -> None:

@@ -23,3 +23,7 @@ class RunDirError(MagnetError):
 
 class SandboxError(MagnetError):
     """An experiment could not be started in the requested sandbox; shown to users."""
+
+
+class MemoryStoreError(MagnetError):
+    """The findings store or its embedding model cannot be used; shown to users."""

@@ -34,6 +34,7 @@ from magnet.tools.datasets.types import (
     TextDataset,
 )
 from magnet.tools.errors import MagnetError, RunDirError
+from magnet.tools.paths import magnet_home
 
 RESULT = "result.json"
 
@@ -84,10 +85,6 @@ class TrainResult(BaseModel):
             "run_dir": str(self.run_dir),
         }
         return "\n".join(f"{k}: {v}" for k, v in lines.items())
-
-
-def magnet_home() -> Path:
-    return Path(os.environ.get("MAGNET_HOME", ".magnet"))
 
 
 def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None) -> TrainResult:
