@@ -1,0 +1,93 @@
+"""Every LLM call goes through here, and through litellm: one typed, validated answer per call.
+
+    llm = Llm("local/smollm2-135m-instruct")          # or "openai/gpt-4o-mini", ...
+    answer = llm.ask("plan", prompt, ExperimentProposal)
+    answer.value       # a validated ExperimentProposal, or None after the retries
+    answer.errors      # why each failed attempt failed (shown in the trace)
+    answer.tokens      # prompt + completion tokens, counted against the budget
+
+An answer that is not valid JSON for the schema is retried once with the validation error
+appended; an exception from the provider (refusal, network, rate limit) ends the attempts.
+The caller decides what replaces a None (the planner falls back to the search policy).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ValidationError
+
+DEFAULT_MODEL = "local/smollm2-135m-instruct"
+RETRIES = 1
+SYSTEM = "You are MAGNET's research planner. Answer with JSON that matches the schema."
+
+
+@dataclass
+class Answer:
+    value: BaseModel | None
+    attempts: int = 0
+    tokens: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Llm:
+    def __init__(
+        self, model: str | None = None, api_base: str | None = None, max_tokens: int = 512
+    ) -> None:
+        self.model = model or os.environ.get("MAGNET_MODEL") or DEFAULT_MODEL
+        self.api_base, self.max_tokens = api_base, max_tokens
+
+    def ask(self, name: str, prompt: str, schema: type[BaseModel]) -> Answer:
+        """`name` labels the call in traces; `schema` is both the response format and the
+        validator."""
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+        answer = Answer(value=None)
+        for _ in range(1 + RETRIES):
+            answer.attempts += 1
+            try:
+                response = self._complete(messages, schema)
+            except Exception as e:  # litellm maps every provider failure to its own types
+                answer.errors.append(f"{name}: {type(e).__name__}: {str(e)[:200]}")
+                return answer
+            usage = getattr(response, "usage", None)
+            answer.tokens += getattr(usage, "total_tokens", 0) or 0
+            content = response.choices[0].message.content or ""
+            try:
+                answer.value = schema.model_validate_json(content)
+                return answer
+            except ValidationError as e:
+                problem = _first_problem(e)
+                answer.errors.append(f"{name}: invalid answer ({problem})")
+                messages += [
+                    {"role": "assistant", "content": content},
+                    {
+                        "role": "user",
+                        "content": f"That answer is invalid: {problem}. "
+                        "Reply again with corrected JSON only.",
+                    },
+                ]
+        return answer
+
+    def _complete(self, messages: list[dict], schema: type[BaseModel]):
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch at import
+        import litellm
+
+        if self.model.startswith("local/"):
+            from magnet.agent.local_llm import register
+
+            register()
+        return litellm.completion(
+            model=self.model,
+            messages=messages,
+            response_format=schema,
+            api_base=self.api_base,
+            max_tokens=self.max_tokens,
+            temperature=0.2,
+        )
+
+
+def _first_problem(e: ValidationError) -> str:
+    err = e.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "answer"
+    return f"{where}: {err['msg']}"
