@@ -1,0 +1,57 @@
+import math
+
+from magnet.tools.bitnet.config import override_keys
+from magnet.tools.search.policy import SearchPolicy
+from magnet.tools.search.space import SPACE, clip
+
+
+def test_every_searchable_key_is_a_training_setting():
+    assert set(SPACE) <= set(override_keys())
+
+
+def test_clip_keeps_values_in_range_and_says_what_changed():
+    clean, notes = clip(
+        {
+            "lr": 5,
+            "batch_size": 20,
+            "tokenizer": "wordpiece",
+            "colour": "red",
+            "n_layers": 3.6,
+            "grad_clip": math.nan,
+            "weight_decay": 0.05,
+        }
+    )
+    assert clean == {
+        "lr": 0.01,
+        "batch_size": 16,
+        "tokenizer": "byte",
+        "n_layers": 4,
+        "weight_decay": 0.05,
+    }
+    assert "dropped unknown key 'colour'" in notes and "lr: 5 → 0.01" in notes
+    assert any("grad_clip" in n for n in notes)
+
+
+def test_failure_rules_come_first(tmp_path):
+    policy = SearchPolicy(tmp_path / "study.db", "s", higher_is_better=False)
+    found = policy.candidates({"lr": 4e-3, "batch_size": 32}, last_kind="diverged", n=3)
+    assert found[0].diff == {"lr": 4e-3 * 0.3} and "lower the learning rate" in found[0].reason
+    assert found[1].diff == {"warmup_steps": 60}
+    assert found[2].reason == "TPE suggestion" and found[2].trial is not None
+    oom = policy.candidates({"batch_size": 32}, last_kind="oom", n=1)
+    assert oom[0].diff == {"batch_size": 16}
+
+
+def test_the_study_persists_and_learns_across_instances(tmp_path):
+    path = tmp_path / "study.db"
+    first = SearchPolicy(path, "s", higher_is_better=False)
+    first.record({"lr": 2e-3}, 2.9)  # a run that did not come from TPE
+    suggestion = first.candidates({}, n=1)[0]
+    first.record(suggestion.diff, 2.7, suggestion.trial)
+    unused = first.candidates({}, n=2)  # asked, never run
+    again = SearchPolicy(path, "s", higher_is_better=False)  # e.g. after a resume
+    states = [t.state.name for t in again.study.trials]
+    assert states[:2] == ["COMPLETE", "COMPLETE"] and len(unused) == 2
+    again.candidates({}, n=1)  # closes the two unused asks
+    assert [t.state.name for t in again.study.trials][2:4] == ["FAIL", "FAIL"]
+    assert again.study.best_value == 2.7

@@ -1,0 +1,122 @@
+"""Candidates for the next experiment: failure rules first, then Optuna TPE suggestions.
+
+    policy = SearchPolicy(home / "study.db", "session-1", higher_is_better=False)
+    for c in policy.candidates(best_config, last_kind="diverged"):
+        print(c.diff, c.reason)
+    policy.record(config_that_ran, value)       # every finished experiment, whatever its source
+
+The study lives in SQLite, so it continues across a resume. TPE suggestions come from asked
+trials; the one that is run is told its value, the others are closed as FAIL ("not chosen"),
+which TPE ignores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from magnet.tools.search.space import SPACE, clip
+
+# Failure kind → changes to the current configuration, with the reason shown to the planner.
+RULES: dict[str, list[tuple[str, dict]]] = {
+    "diverged": [
+        ("divergence: lower the learning rate", {"lr": 0.3}),
+        ("divergence: longer warmup", {"warmup_steps": 2.0}),
+    ],
+    "oom": [
+        ("out of memory: halve the batch", {"batch_size": 0.5}),
+        ("out of memory: shorter sequences", {"seq_len": 0.5}),
+    ],
+    "timeout": [("timeout: fewer layers", {"n_layers": -1})],
+    "overfitting": [
+        ("overfitting: more weight decay", {"weight_decay": 2.0}),
+        ("overfitting: fewer layers", {"n_layers": -1}),
+    ],
+    "underfitting": [
+        ("underfitting: higher learning rate", {"lr": 2.0}),
+        ("underfitting: more layers", {"n_layers": 2}),
+    ],
+}
+DEFAULTS = {
+    "lr": 2e-3,
+    "warmup_steps": 30,
+    "weight_decay": 0.1,
+    "batch_size": 16,
+    "seq_len": 256,
+    "n_layers": 4,
+}
+
+
+@dataclass
+class Candidate:
+    diff: dict
+    reason: str
+    trial: int | None = None  # the Optuna trial it came from
+
+
+class SearchPolicy:
+    def __init__(self, storage: Path, name: str, higher_is_better: bool, seed: int = 0) -> None:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        storage.parent.mkdir(parents=True, exist_ok=True)
+        self._optuna = optuna
+        self.study = optuna.create_study(
+            study_name=name,
+            storage=f"sqlite:///{storage}",
+            load_if_exists=True,
+            direction="maximize" if higher_is_better else "minimize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+        )
+
+    def candidates(self, base: dict, last_kind: str | None = None, n: int = 3) -> list[Candidate]:
+        """Rule candidates for the last failure kind, then TPE suggestions, up to n."""
+        self._close_unchosen()
+        found = [
+            self._rule(base, reason, change) for reason, change in RULES.get(last_kind or "", [])
+        ][:n]
+        for _ in range(n - len(found)):
+            trial = self.study.ask(self._distributions())
+            found.append(Candidate(dict(trial.params), "TPE suggestion", trial.number))
+        return found
+
+    def record(self, diff: dict, value: float | None, trial: int | None = None) -> None:
+        """A finished experiment: its own trial is told, any other run is added as a trial."""
+        states = self._optuna.trial.TrialState
+        params = {k: v for k, v in clip(diff)[0].items() if k in self._distributions()}
+        if trial is not None:
+            if value is None:
+                self.study.tell(trial, state=states.FAIL)
+            else:
+                self.study.tell(trial, value)
+        elif value is not None:
+            dists = {k: d for k, d in self._distributions().items() if k in params}
+            self.study.add_trial(
+                self._optuna.trial.create_trial(params=params, distributions=dists, value=value)
+            )
+
+    @staticmethod
+    def _rule(base: dict, reason: str, change: dict) -> Candidate:
+        """n_layers changes by a step; every other value is multiplied by its factor."""
+        diff = {}
+        for key, factor in change.items():
+            current = base.get(key, DEFAULTS[key])
+            diff[key] = current + factor if key == "n_layers" else current * factor
+        return Candidate(clip(diff)[0], reason)
+
+    def _distributions(self) -> dict:
+        d = self._optuna.distributions
+        out = {}
+        for key, p in SPACE.items():
+            if p.choices:
+                out[key] = d.CategoricalDistribution(p.choices)
+            elif p.integer:
+                out[key] = d.IntDistribution(int(p.low), int(p.high))
+            else:
+                out[key] = d.FloatDistribution(p.low, p.high, log=p.log)
+        return out
+
+    def _close_unchosen(self) -> None:
+        running = self._optuna.trial.TrialState.RUNNING
+        for t in self.study.get_trials(deepcopy=False, states=(running,)):
+            self.study.tell(t.number, state=self._optuna.trial.TrialState.FAIL)

@@ -1,0 +1,68 @@
+"""The settings an experiment may change, their ranges, and clipping of proposed values.
+
+A small LLM proposes config diffs; nothing it says is trusted as a value. `clip` keeps known
+keys only, coerces types, and moves each value into its range (or to the nearest choice),
+saying what it changed so the trace can show it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Param:
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    integer: bool = False
+    choices: tuple = ()
+
+    def clip(self, value) -> object:
+        if self.choices:
+            if value in self.choices:
+                return value
+            numeric = [c for c in self.choices if isinstance(c, int | float)]
+            if numeric and isinstance(value, int | float) and not isinstance(value, bool):
+                return min(numeric, key=lambda c: abs(c - value))
+            return self.choices[0]
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("not a finite number")
+        number = min(max(number, self.low), self.high)
+        return int(round(number)) if self.integer else number
+
+
+SPACE: dict[str, Param] = {
+    "lr": Param(1e-4, 1e-2, log=True),
+    "warmup_steps": Param(0, 200, integer=True),
+    "weight_decay": Param(0.0, 0.3),
+    "grad_clip": Param(0.3, 2.0),
+    "stage2_start": Param(0.5, 0.95),
+    "batch_size": Param(choices=(8, 16, 32, 64)),
+    "seq_len": Param(choices=(64, 128, 256, 512)),
+    "n_layers": Param(1, 8, integer=True),
+    "d_model": Param(choices=(256, 512)),
+    "ffn_dim": Param(choices=(256, 512, 768, 1024, 1536)),
+    "tokenizer": Param(choices=("byte", "bpe")),
+}
+
+
+def clip(diff: dict) -> tuple[dict, list[str]]:
+    """(the usable diff, notes on every key dropped or value changed)."""
+    clean, notes = {}, []
+    for key, value in diff.items():
+        param = SPACE.get(key)
+        if param is None:
+            notes.append(f"dropped unknown key '{key}'")
+            continue
+        try:
+            fixed = param.clip(value)
+        except (TypeError, ValueError):
+            notes.append(f"dropped {key}={value!r}: not a valid value")
+            continue
+        if fixed != value:
+            notes.append(f"{key}: {value!r} → {fixed!r}")
+        clean[key] = fixed
+    return clean, notes
