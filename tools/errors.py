@@ -27,3 +27,7 @@ class SandboxError(MagnetError):
 
 class MemoryStoreError(MagnetError):
     """The findings store or its embedding model cannot be used; shown to users."""
+
+
+class SessionNotFound(MagnetError):
+    """No research session has the given id; shown to users."""
