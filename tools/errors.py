@@ -31,3 +31,7 @@ class MemoryStoreError(MagnetError):
 
 class SessionNotFound(MagnetError):
     """No research session has the given id; shown to users."""
+
+
+class UnsupportedGoal(MagnetError):
+    """The goal names nothing MAGNET can train; shown to users with what is supported."""

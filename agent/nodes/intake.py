@@ -1,0 +1,83 @@
+"""intake: the user's goal → a ResearchSpec (task, dataset, metric, target).
+
+Reads: goal, an optional dataset given by flag. Asks the LLM (prompts/intake.md.j2) for a
+ResearchSpec; keyword rules fill in when the LLM fails, and overrule a dataset that does
+not exist or does not fit the task. Writes: spec, and trace notes on what was decided how.
+Next: data. A goal nothing can serve is an UnsupportedGoal naming what is supported.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from magnet.agent.llm import Llm
+from magnet.agent.state import ResearchSpec
+from magnet.prompts import render
+from magnet.tools.datasets.builtin import BUILTINS
+from magnet.tools.errors import UnsupportedGoal
+
+METRICS = {"lm": "bits_per_byte", "classify": "balanced_accuracy", "direction": "balanced_accuracy"}
+# Keyword → built-in dataset, checked in order; the first match wins.
+KEYWORDS: list[tuple[str, str]] = [
+    (r"\b(scam|spam|phishing|fraud|sms|message)", "sms-spam"),
+    (r"\b(s&p|sp500|stock|market|price|trading|direction)", "sp500"),
+    (r"\b(shakespeare|poetry|poem|play|verse|literature)", "shakespeare"),
+    (r"\b(python|code|coding|program|software|stdlib)", "python-stdlib"),
+]
+
+
+def intake(goal: str, llm: Llm, dataset: str | None = None) -> tuple[ResearchSpec, list[str], int]:
+    """(spec, notes for the trace, LLM tokens used)."""
+    if not goal.strip():
+        raise UnsupportedGoal("the goal is empty: say what the expert should do")
+    fallback = _from_keywords(goal, dataset)
+    datasets = [
+        dict(name=b.about.name, task=b.task, description=b.about.description)
+        for b in BUILTINS.values()
+    ]
+    answer = llm.ask("intake", render("intake", goal=goal, datasets=datasets), ResearchSpec)
+    notes = list(answer.errors)
+    spec = answer.value
+    if spec is None or not _usable(spec):
+        if fallback is None:
+            raise UnsupportedGoal(_unsupported(goal))
+        notes.append(f"intake: keyword rules chose {fallback.task} on {fallback.dataset}")
+        spec = fallback
+    elif fallback is not None and dataset and spec.dataset != fallback.dataset:
+        notes.append(f"intake: using the dataset given by flag, {fallback.dataset}")
+        spec = fallback
+    spec = spec.model_copy(update={"metric": METRICS[spec.task]})
+    return spec, notes, answer.tokens
+
+
+def _from_keywords(goal: str, dataset: str | None) -> ResearchSpec | None:
+    name = dataset or next(
+        (ds for pattern, ds in KEYWORDS if re.search(pattern, goal, re.IGNORECASE)), None
+    )
+    if name is None:
+        return None
+    if name in BUILTINS:
+        task = BUILTINS[name].task
+    elif Path(name).is_dir():
+        task = "lm"
+    elif Path(name).suffix.lower() in (".jsonl", ".csv"):
+        task = "direction" if re.search(KEYWORDS[1][0], goal, re.IGNORECASE) else "classify"
+    else:
+        raise UnsupportedGoal(f"dataset '{name}' is neither a built-in nor a usable path")
+    return ResearchSpec(task=task, dataset=name, domain=goal[:60], metric=METRICS[task])
+
+
+def _usable(spec: ResearchSpec) -> bool:
+    if spec.dataset in BUILTINS:
+        return BUILTINS[spec.dataset].task == spec.task
+    return Path(spec.dataset).exists()
+
+
+def _unsupported(goal: str) -> str:
+    names = ", ".join(f"{b.about.name} ({b.task})" for b in BUILTINS.values())
+    return (
+        f"cannot tell what to train for '{goal}'. Supported: language/code experts, text "
+        f"classification, next-day price direction; built-in data: {names}; or pass "
+        "--data PATH"
+    )

@@ -1,0 +1,41 @@
+import pytest
+
+from magnet.agent.llm import Llm
+from magnet.agent.nodes.intake import intake
+from magnet.tools.errors import UnsupportedGoal
+
+LLM = Llm("openai/scripted")
+
+
+def test_the_llm_spec_is_used_when_it_fits(scripted_llm):
+    scripted_llm(
+        '{"task": "classify", "dataset": "sms-spam", "domain": "scams", '
+        '"metric": "accuracy", "target": 0.95}'
+    )
+    spec, notes, tokens = intake("classify scam messages", LLM)
+    assert (spec.task, spec.dataset, spec.target) == ("classify", "sms-spam", 0.95)
+    assert spec.metric == "balanced_accuracy"  # the harness metric, whatever the LLM said
+    assert notes == [] and tokens > 0
+
+
+def test_nonsense_from_the_llm_falls_back_to_keywords(scripted_llm):
+    scripted_llm('{"task": "lm", "dataset": "imagenet", "metric": "x"}', "no idea")
+    spec, notes, _ = intake("build a ternary Python-code expert", LLM)
+    assert (spec.task, spec.dataset) == ("lm", "python-stdlib")
+    assert any("keyword rules" in n for n in notes)
+
+
+def test_a_dataset_flag_wins(scripted_llm, tmp_path):
+    data = tmp_path / "msgs.jsonl"
+    data.write_text('{"text": "hi", "label": "ham"}\n')
+    scripted_llm('{"task": "classify", "dataset": "sms-spam", "metric": "m"}')
+    spec, notes, _ = intake("classify my messages", LLM, dataset=str(data))
+    assert spec.dataset == str(data) and spec.task == "classify"
+
+
+def test_an_unsupported_goal_says_what_is_supported(scripted_llm):
+    scripted_llm(RuntimeError("offline"))
+    with pytest.raises(UnsupportedGoal, match="Supported: language/code experts"):
+        intake("segment MRI images of the brain", LLM)
+    with pytest.raises(UnsupportedGoal, match="empty"):
+        intake("   ", LLM)
