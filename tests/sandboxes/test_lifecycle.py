@@ -112,3 +112,18 @@ def test_the_harness_refuses_a_run_of_other_data(tmp_path):
 
     with pytest.raises(RunDirError, match="not lm on shakespeare"):
         evaluate_run(run.run_dir, "val", "lm", "shakespeare")
+
+
+def test_an_experiment_started_again_resumes_its_checkpoint(tmp_path):
+    request = TrainRequest(
+        task="direction",
+        data="sp500",
+        steps=8,
+        overrides=TINY + ["checkpoint_every=4", "eval_every=4"],
+    )
+    first = run_training(request, tmp_path / "w")
+    assert first.sandbox.status == "ok"
+    (first.run_dir / "result.json").unlink()  # as if killed after its last checkpoint
+    again = run_training(request, tmp_path / "w")
+    assert again.sandbox.status == "ok" and again.harness == first.harness
+    assert "steps: 8" in again.sandbox.stdout_tail

@@ -190,8 +190,9 @@ def _fmt(value: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     """`python -m magnet.tools.bitnet.train --spec spec.json --out DIR`: the sandbox entry.
 
-    The spec is a TrainRequest as JSON. Exit 0 when training completed, 3 when it diverged,
-    2 with one `Error:` line for a bad spec or data.
+    The spec is a TrainRequest as JSON. An unfinished run already in DIR (a killed
+    experiment started again) resumes from its checkpoint. Exit 0 when training completed,
+    3 when it diverged, 2 with one `Error:` line for a bad spec or data.
     """
     import argparse
     import sys
@@ -201,8 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="run directory to create")
     args = parser.parse_args(argv)
     try:
-        request = TrainRequest.model_validate_json(args.spec.read_text())
-        result = train(request.model_copy(update={"out": args.out}))
+        if (args.out / "config.json").exists() and not (args.out / RESULT).exists():
+            result = resume_run(args.out)
+        else:
+            request = TrainRequest.model_validate_json(args.spec.read_text())
+            result = train(request.model_copy(update={"out": args.out}))
     except (MagnetError, OSError, ValidationError) as e:
         print(f"Error: {e}", file=sys.stderr)
         return 2
