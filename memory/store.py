@@ -63,6 +63,9 @@ class FindingsStore:
         )
         return [f.id for f in findings]
 
+    def has(self, finding_id: str) -> bool:
+        return bool(self._col.get(ids=[finding_id], include=[])["ids"])
+
     def get(self, finding_id: str) -> Finding:
         got = self._col.get(ids=[finding_id], include=["metadatas"])
         if not got["ids"]:

@@ -1,0 +1,336 @@
+"""The research loop as a LangGraph StateGraph; built here, compiled by the caller.
+
+    intake → data → plan → review ⟲ → run → evaluate → analyze → remember → record → decide
+                     ↑                                                              │
+                     └──────────────────────── continue ────────────────────────────┘→ report
+
+Nodes are thin: each calls a tool or a function in agent/nodes/ and returns its part of the
+state; every node also writes an event to the session's trace store. Side effects happen in
+run/remember/record only, and each is safe to repeat after a resume (the experiment resumes
+from its checkpoint; memory and the outbox are keyed by experiment id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+from magnet.agent.llm import Llm
+from magnet.agent.nodes.decide import stop_reason
+from magnet.agent.nodes.evaluate import noise_floor, verdict
+from magnet.agent.nodes.intake import intake
+from magnet.agent.nodes.plan import BASELINE_SEEDS, plan
+from magnet.agent.nodes.report import report
+from magnet.agent.nodes.review import review
+from magnet.agent.state import Budget
+from magnet.agent.traces import TraceStore
+
+
+class ResearchState(TypedDict, total=False):
+    session_id: str
+    goal: str
+    data: str | None
+    approve: str
+    budget: dict
+    base_overrides: list[str]
+    steps: int
+    spec: dict
+    card: dict
+    higher_is_better: bool
+    tokens: int
+    experiments: list[dict]
+    best: dict | None
+    noise: float
+    feedback: list[str]
+    proposal: dict | None
+    review: dict | None
+    remaining_seconds: float
+    current: dict | None
+    stop_reason: str | None
+    report: str | None
+
+
+@dataclass
+class Deps:
+    """What the nodes use; the same graph runs with a scripted LLM in tests."""
+
+    home: Path
+    llm: Llm
+    traces: TraceStore
+    sandbox_limits: Any = None
+    memory_path: Path | None = None
+
+    @cached_property
+    def memory(self):
+        from magnet.memory.store import FindingsStore
+
+        return FindingsStore(self.memory_path or self.home / "memory")
+
+    def policy(self, state: dict):
+        from magnet.tools.search.policy import SearchPolicy
+
+        return SearchPolicy(
+            self.home / "sessions" / state["session_id"] / "study.db",
+            state["session_id"],
+            state["higher_is_better"],
+        )
+
+
+def build_graph(deps: Deps) -> StateGraph:
+    g = StateGraph(ResearchState)
+    for name, fn in NODES.items():
+        g.add_node(name, _traced(name, fn, deps))
+    g.add_edge(START, "intake")
+    for a, b in [
+        ("intake", "data"),
+        ("data", "plan"),
+        ("plan", "review"),
+        ("run", "evaluate"),
+        ("evaluate", "analyze"),
+        ("analyze", "remember"),
+        ("remember", "record"),
+        ("record", "decide"),
+        ("report", END),
+    ]:
+        g.add_edge(a, b)
+    g.add_conditional_edges(
+        "review",
+        lambda s: "run" if s["review"]["action"] in ("accept", "edit") else "plan",
+        ["run", "plan"],
+    )
+    g.add_conditional_edges(
+        "decide", lambda s: "report" if s.get("stop_reason") else "plan", ["report", "plan"]
+    )
+    return g
+
+
+def _traced(name, fn, deps: Deps):
+    def node(state: ResearchState) -> dict:
+        update = fn(state, deps)
+        if name != "review":  # review re-runs on resume: it writes nothing, not even a trace
+            shown = {k: v for k, v in update.items() if k not in ("experiments", "report")}
+            deps.traces.event(state["session_id"], name, "done", shown)
+        return update
+
+    return node
+
+
+def _intake(state, deps):
+    spec, notes, tokens = intake(state["goal"], deps.llm, state.get("data"))
+    return {
+        "spec": spec.model_dump(),
+        "higher_is_better": spec.metric != "bits_per_byte",
+        "tokens": state.get("tokens", 0) + tokens,
+        "experiments": [],
+        "feedback": notes,
+        "budget": state.get("budget") or Budget().model_dump(),
+    }
+
+
+def _data(state, deps):
+    from magnet.tools.datasets import load_dataset
+
+    card = load_dataset(state["spec"]["dataset"], state["spec"]["task"]).card
+    return {"card": card.model_dump()}
+
+
+def _plan(state, deps):
+    from magnet.agent.state import ResearchSpec
+    from magnet.memory.findings import config_hash
+
+    done, best = state["experiments"], state.get("best")
+    spec = ResearchSpec(**state["spec"])
+    last_kind = (done[-1].get("diagnosis") or {}).get("kind") if done else None
+    base = best["config"] if best else {}
+    candidates = (
+        deps.policy(state).candidates(base, last_kind) if len(done) >= BASELINE_SEEDS else []
+    )
+    ran = {config_hash(e["config"]) for e in done}
+    remaining = state["budget"]["wall_minutes"] * 60 - sum(e["seconds"] for e in done)
+    recent = [f"[{e['verdict']}] {e['diff']}" for e in done[-5:]] + state.get("feedback", [])
+    proposal, notes, tokens = plan(
+        state["goal"],
+        spec,
+        len(done),
+        best,
+        recent,
+        deps.memory.lessons(state["goal"]),
+        candidates,
+        lambda c: config_hash(c) in ran or deps.memory.already_tried(c),
+        deps.llm,
+        remaining,
+    )
+    for note in notes:
+        deps.traces.event(state["session_id"], "plan", "note", {"text": note})
+    return {
+        "proposal": proposal.model_dump(),
+        "tokens": state.get("tokens", 0) + tokens,
+        "remaining_seconds": remaining,
+        "feedback": [],
+    }
+
+
+def _review(state, deps):
+    update = review(state)
+    reply = update["review"]
+    if reply["action"] == "edit":
+        from magnet.tools.search.space import clip
+
+        diff = {**state["proposal"]["config_diff"], **clip(reply.get("set", {}))[0]}
+        update["proposal"] = {**state["proposal"], "config_diff": diff}
+    elif reply["action"] in ("reject", "respond"):
+        update["feedback"] = [f"reviewer {reply['action']}: {reply.get('text', '')}"]
+    return update
+
+
+def _run(state, deps):
+    from magnet.sandboxes.experiment import run_training
+    from magnet.tools.bitnet.train import TrainRequest
+
+    n = len(state["experiments"])
+    config = {**(state.get("best") or {}).get("config", {}), **state["proposal"]["config_diff"]}
+    overrides = state.get("base_overrides", []) + [f"{k}={v}" for k, v in config.items()]
+    spec = state["spec"]
+    work = deps.home / "sessions" / state["session_id"] / f"exp-{n:03d}"
+    outcome = run_training(
+        TrainRequest(
+            task=spec["task"], data=spec["dataset"], steps=state["steps"], overrides=overrides
+        ),
+        work,
+        deps.sandbox_limits,
+    )
+    value = (outcome.harness or {}).get(spec["metric"])
+    return {
+        "current": {
+            "id": f"{state['session_id']}-{n:03d}",
+            "diff": state["proposal"]["config_diff"],
+            "config": config,
+            "hypothesis": state["proposal"]["hypothesis"],
+            "status": outcome.sandbox.status,
+            "value": value,
+            "harness": outcome.harness,
+            "seconds": outcome.sandbox.wall_s,
+            "run_dir": str(outcome.run_dir),
+            "sandbox": outcome.sandbox.model_dump(mode="json", exclude={"metrics"}),
+            "metrics": outcome.sandbox.metrics,
+        }
+    }
+
+
+def _evaluate(state, deps):
+    cur, best = dict(state["current"]), state.get("best")
+    hib = state["higher_is_better"]
+    cur["verdict"] = verdict(
+        cur["value"], cur["status"], best and best["value"], state.get("noise", 0.0), hib
+    )
+    update: dict = {"current": cur}
+    baselines = [
+        e["value"]
+        for e in state["experiments"] + [cur]
+        if "seed" in e["diff"] and e["value"] is not None
+    ]
+    update["noise"] = noise_floor(baselines)
+    if cur["value"] is not None and (best is None or (cur["value"] > best["value"]) == hib):
+        update["best"] = {
+            "config": cur["config"],
+            "value": cur["value"],
+            "run_dir": cur["run_dir"],
+            "experiment_id": cur["id"],
+        }
+    return update
+
+
+def _analyze(state, deps):
+    from magnet.sandboxes.runner import SandboxResult
+    from magnet.tools.failures import analyze
+
+    cur = dict(state["current"])
+    result = SandboxResult(**{**cur["sandbox"], "metrics": cur["metrics"]})
+    best = state.get("best")
+    d = analyze(
+        result,
+        state["spec"]["metric"],
+        state["higher_is_better"],
+        cur["value"],
+        best and best["value"],
+        state.get("noise", 0.0),
+    )
+    cur["diagnosis"] = d.model_dump()
+    return {"current": cur}
+
+
+def _remember(state, deps):
+    from magnet.memory.findings import Finding
+
+    cur, spec = state["current"], state["spec"]
+    finding = Finding(
+        id=cur["id"],
+        session_id=state["session_id"],
+        goal=state["goal"],
+        dataset=spec["dataset"],
+        task=spec["task"],
+        hypothesis=cur["hypothesis"],
+        config=cur["config"],
+        metrics=cur["harness"] or {},
+        primary_metric=spec["metric"],
+        primary_value=cur["value"],
+        verdict=cur["verdict"],
+        analysis=cur["diagnosis"]["summary"],
+    )
+    if not deps.memory.has(finding.id):  # a resumed node must not add it twice
+        deps.memory.add(finding)
+    return {}
+
+
+def _record(state, deps):
+    from magnet.memory.findings import config_hash
+
+    cur = state["current"]
+    payload = {"config": cur["config"], "metrics": cur["harness"], "verdict": cur["verdict"]}
+    deps.traces.outbox_add(
+        state["session_id"], cur["id"], "experiment", config_hash(payload), payload
+    )
+    done = state["experiments"] + [{k: v for k, v in cur.items() if k not in ("metrics",)}]
+    if cur["verdict"] != "failed" and "seed" not in cur["diff"]:
+        deps.policy(state).record(cur["diff"], cur["value"])
+    return {"experiments": done, "current": None}
+
+
+def _decide(state, deps):
+    return {"stop_reason": stop_reason(state)}
+
+
+def _report(state, deps):
+    text = report(state)
+    path = deps.home / "sessions" / state["session_id"] / "report.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    deps.traces.update_session(
+        state["session_id"],
+        status="done",
+        summary={
+            "best": state.get("best"),
+            "report": str(path),
+            "stop_reason": state.get("stop_reason"),
+        },
+    )
+    return {"report": text}
+
+
+NODES = {
+    "intake": _intake,
+    "data": _data,
+    "plan": _plan,
+    "review": _review,
+    "run": _run,
+    "evaluate": _evaluate,
+    "analyze": _analyze,
+    "remember": _remember,
+    "record": _record,
+    "decide": _decide,
+    "report": _report,
+}

@@ -1,0 +1,82 @@
+"""Run, pause and resume research sessions: the compiled graph on a SQLite checkpointer.
+
+    runner = SessionRunner(home, llm)
+    sid, pending = runner.start("classify scam messages", approve="auto", budget=Budget(...))
+    pending            # None when the session finished, else the approval card waiting
+    runner.resume(sid, {"action": "accept"})     # answer the card and continue
+    runner.resume(sid)                            # continue after a crash or kill
+
+One thread per session (thread_id = session id). The checkpointer commits after every node,
+so a killed process resumes at the node that was running.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+
+from magnet.agent.graph import Deps, build_graph
+from magnet.agent.llm import Llm
+from magnet.agent.state import Budget
+from magnet.agent.traces import TraceStore
+
+
+class SessionRunner:
+    def __init__(
+        self, home: Path, llm: Llm, sandbox_limits=None, memory_path: Path | None = None
+    ) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        self.traces = TraceStore(home / "magnet.db")
+        self.deps = Deps(
+            home=home,
+            llm=llm,
+            traces=self.traces,
+            sandbox_limits=sandbox_limits,
+            memory_path=memory_path,
+        )
+        conn = sqlite3.connect(home / "checkpoints.db", check_same_thread=False)
+        self.graph = build_graph(self.deps).compile(checkpointer=SqliteSaver(conn))
+
+    def start(
+        self,
+        goal: str,
+        approve: str = "ask",
+        budget: Budget | None = None,
+        data: str | None = None,
+        base_overrides: list[str] = (),
+        steps: int = 200,
+    ) -> tuple[str, dict | None]:
+        """`steps` per experiment; `base_overrides` (key=value) apply to every experiment."""
+        sid = self.traces.create_session(goal)
+        state = {
+            "session_id": sid,
+            "goal": goal,
+            "approve": approve,
+            "data": data,
+            "budget": (budget or Budget()).model_dump(),
+            "base_overrides": list(base_overrides),
+            "steps": steps,
+        }
+        return sid, self._go(sid, state)
+
+    def resume(self, sid: str, reply: dict | None = None) -> dict | None:
+        self.traces.session(sid)  # a clear error for an unknown id
+        return self._go(sid, Command(resume=reply) if reply is not None else None)
+
+    def pending(self, sid: str) -> dict | None:
+        interrupts = self.graph.get_state(self._config(sid)).interrupts
+        return interrupts[0].value if interrupts else None
+
+    def state(self, sid: str) -> dict:
+        return dict(self.graph.get_state(self._config(sid)).values)
+
+    def _go(self, sid: str, payload) -> dict | None:
+        self.graph.invoke(payload, self._config(sid))
+        return self.pending(sid)
+
+    @staticmethod
+    def _config(sid: str) -> dict:
+        return {"configurable": {"thread_id": sid}, "recursion_limit": 500}

@@ -1,0 +1,80 @@
+"""The whole loop on real components; only the LLM's replies are scripted."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from magnet.agent.llm import Llm
+from magnet.agent.session import SessionRunner
+from magnet.agent.state import Budget
+from tests.conftest import TINY
+
+INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
+PLAN = '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}, "estimated_seconds": 5}'
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return SessionRunner(tmp_path / "home", Llm("openai/scripted"))
+
+
+@pytest.mark.integration
+def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
+    scripted_llm(INTAKE, PLAN)
+    sid, pending = runner.start(
+        "predict tomorrow's S&P 500 direction",
+        approve="auto",
+        budget=Budget(max_experiments=3),
+        base_overrides=TINY,
+        steps=6,
+    )
+    assert pending is None
+    state = runner.state(sid)
+    done = state["experiments"]
+    assert [e["diff"] for e in done] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
+    assert all(e["status"] == "ok" and e["value"] is not None for e in done)
+    assert state["stop_reason"].startswith("experiment budget spent")
+    assert "# MAGNET report" in state["report"] and "| 3 | {'lr': 0.001} | ok |" in state["report"]
+    nodes = [e.node for e in runner.traces.events(sid)]
+    assert nodes[:4] == ["intake", "data", "plan", "run"] and nodes[-1] == "report"
+    assert len(runner.traces.outbox(sid)) == 3
+    assert runner.deps.memory.already_tried(done[2]["config"])
+
+
+@pytest.mark.integration
+def test_nothing_runs_before_approval_and_a_rejection_goes_back_to_plan(runner, scripted_llm):
+    scripted_llm(INTAKE)
+    sid, card = runner.start(
+        "predict the S&P 500 direction",
+        approve="ask",
+        budget=Budget(max_experiments=1),
+        base_overrides=TINY,
+        steps=4,
+    )
+    assert card["proposal"]["config_diff"] == {"seed": 0}
+    assert card["responses"] == ["accept", "edit", "reject", "respond"]
+    session_dir = runner.deps.home / "sessions" / sid
+    assert not list(session_dir.glob("exp-*"))  # nothing ran
+    card = runner.resume(sid, {"action": "reject", "text": "use a smaller batch"})
+    assert card is not None and not list(session_dir.glob("exp-*"))
+    assert runner.resume(sid, {"action": "edit", "set": {"batch_size": 8}}) is None
+    done = runner.state(sid)["experiments"]
+    assert len(done) == 1 and done[0]["config"]["batch_size"] == 8
+    events = runner.traces.events(sid)
+    assert any(e.node == "review" for e in events) is False  # review writes no trace itself
+    assert json.loads(json.dumps(runner.state(sid)["feedback"])) == []
+
+
+def test_each_experiment_runs_the_requested_steps(runner, scripted_llm):
+    scripted_llm(INTAKE)
+    sid, _ = runner.start(
+        "predict the S&P 500 direction",
+        approve="auto",
+        budget=Budget(max_experiments=1),
+        base_overrides=TINY,
+        steps=5,
+    )
+    run_dir = runner.state(sid)["experiments"][0]["run_dir"]
+    result = json.loads((Path(run_dir) / "result.json").read_text())
+    assert result["steps"] == 5
