@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from magnet.agent import research_cli
 from magnet.memory.cli import app as memory_app
 from magnet.sandboxes.cli import app as sandbox_app
 from magnet.tools import console
@@ -32,6 +33,8 @@ app.add_typer(data_app, name="data")
 app.command("train")(train_command)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(memory_app, name="memory")
+for name, command in research_cli.COMMANDS.items():
+    app.command(name)(command)
 
 
 def main() -> None:

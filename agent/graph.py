@@ -192,8 +192,11 @@ def _run(state, deps):
     from magnet.tools.bitnet.train import TrainRequest
 
     n = len(state["experiments"])
-    config = {**(state.get("best") or {}).get("config", {}), **state["proposal"]["config_diff"]}
-    overrides = state.get("base_overrides", []) + [f"{k}={v}" for k, v in config.items()]
+    # The user's --set values are fixed: never searched, and applied last so they win.
+    fixed = {o.partition("=")[0].strip().replace("-", "_") for o in state["base_overrides"]}
+    diff = {k: v for k, v in state["proposal"]["config_diff"].items() if k not in fixed}
+    config = {**(state.get("best") or {}).get("config", {}), **diff}
+    overrides = [f"{k}={v}" for k, v in config.items()] + state["base_overrides"]
     spec = state["spec"]
     work = deps.home / "sessions" / state["session_id"] / f"exp-{n:03d}"
     outcome = run_training(
@@ -207,7 +210,7 @@ def _run(state, deps):
     return {
         "current": {
             "id": f"{state['session_id']}-{n:03d}",
-            "diff": state["proposal"]["config_diff"],
+            "diff": diff,
             "config": config,
             "hypothesis": state["proposal"]["hypothesis"],
             "status": outcome.sandbox.status,

@@ -51,6 +51,8 @@ class SessionRunner:
     ) -> tuple[str, dict | None]:
         """`steps` per experiment; `base_overrides` (key=value) apply to every experiment."""
         sid = self.traces.create_session(goal)
+        llm = self.deps.llm  # remembered so that resume/approve talk to the same model
+        self.traces.update_session(sid, summary={"model": llm.model, "api_base": llm.api_base})
         state = {
             "session_id": sid,
             "goal": goal,

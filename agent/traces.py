@@ -74,6 +74,7 @@ class TraceStore:
         )  # autocommit; explicit transactions
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        self.listeners: list = []  # called with each new Event (the live terminal trace)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -125,10 +126,22 @@ class TraceStore:
         )
 
     def event(self, sid: str, node: str, kind: str, data: dict | None = None) -> int:
+        ts, text = time.time(), json.dumps(data or {}, default=str)
         cur = self.db.execute(
             "INSERT INTO events (session_id, ts, node, kind, data) VALUES (?, ?, ?, ?, ?)",
-            (sid, time.time(), node, kind, json.dumps(data or {}, default=str)),
+            (sid, ts, node, kind, text),
         )
+        for listener in self.listeners:
+            listener(
+                Event(
+                    id=cur.lastrowid,
+                    session_id=sid,
+                    ts=ts,
+                    node=node,
+                    kind=kind,
+                    data=json.loads(text),
+                )
+            )
         return cur.lastrowid
 
     def events(self, sid: str, after: int = 0) -> list[Event]:

@@ -1,8 +1,9 @@
 """intake: the user's goal → a ResearchSpec (task, dataset, metric, target).
 
 Reads: goal, an optional dataset given by flag. Asks the LLM (prompts/intake.md.j2) for a
-ResearchSpec; keyword rules fill in when the LLM fails, and overrule a dataset that does
-not exist or does not fit the task. Writes: spec, and trace notes on what was decided how.
+ResearchSpec; keyword rules fill in when the LLM fails, and a dataset named by flag or by a
+keyword in the goal overrules the LLM's choice (a small model guesses).
+Writes: spec, and trace notes on what was decided how.
 Next: data. A goal nothing can serve is an UnsupportedGoal naming what is supported.
 """
 
@@ -44,8 +45,12 @@ def intake(goal: str, llm: Llm, dataset: str | None = None) -> tuple[ResearchSpe
             raise UnsupportedGoal(_unsupported(goal))
         notes.append(f"intake: keyword rules chose {fallback.task} on {fallback.dataset}")
         spec = fallback
-    elif fallback is not None and dataset and spec.dataset != fallback.dataset:
-        notes.append(f"intake: using the dataset given by flag, {fallback.dataset}")
+    elif fallback is not None and spec.dataset != fallback.dataset:
+        # A flag, or a keyword in the goal, is firmer evidence than a small model's guess.
+        notes.append(
+            f"intake: the LLM chose {spec.dataset}; using {fallback.dataset} "
+            f"({'the --data flag' if dataset else 'keywords in the goal'})"
+        )
         spec = fallback
     spec = spec.model_copy(update={"metric": METRICS[spec.task]})
     return spec, notes, answer.tokens

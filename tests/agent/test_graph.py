@@ -58,9 +58,9 @@ def test_nothing_runs_before_approval_and_a_rejection_goes_back_to_plan(runner, 
     assert not list(session_dir.glob("exp-*"))  # nothing ran
     card = runner.resume(sid, {"action": "reject", "text": "use a smaller batch"})
     assert card is not None and not list(session_dir.glob("exp-*"))
-    assert runner.resume(sid, {"action": "edit", "set": {"batch_size": 8}}) is None
+    assert runner.resume(sid, {"action": "edit", "set": {"lr": 5e-9}}) is None
     done = runner.state(sid)["experiments"]
-    assert len(done) == 1 and done[0]["config"]["batch_size"] == 8
+    assert len(done) == 1 and done[0]["config"]["lr"] == 1e-4  # edited, then clipped
     events = runner.traces.events(sid)
     assert any(e.node == "review" for e in events) is False  # review writes no trace itself
     assert json.loads(json.dumps(runner.state(sid)["feedback"])) == []
@@ -78,3 +78,18 @@ def test_each_experiment_runs_the_requested_steps(runner, scripted_llm):
     run_dir = runner.state(sid)["experiments"][0]["run_dir"]
     result = json.loads((Path(run_dir) / "result.json").read_text())
     assert result["steps"] == 5
+
+
+def test_fixed_settings_are_never_searched(runner, scripted_llm):
+    scripted_llm(INTAKE, '{"hypothesis": "deeper", "config_diff": {"n_layers": 6, "lr": 0.001}}')
+    sid, _ = runner.start(
+        "predict the S&P 500 direction",
+        approve="auto",
+        budget=Budget(max_experiments=3),
+        base_overrides=TINY,
+        steps=3,
+    )
+    last = runner.state(sid)["experiments"][-1]
+    assert last["diff"] == {"lr": 0.001}  # n_layers is fixed by TINY (n_layers=1)
+    result = json.loads((Path(last["run_dir"]) / "config.json").read_text())
+    assert result["model"]["n_layers"] == 1

@@ -37,6 +37,10 @@ RULES: dict[str, list[tuple[str, dict]]] = {
         ("underfitting: more layers", {"n_layers": 2}),
     ],
 }
+# TPE tunes the optimiser only: its early trials are random, and a random model size or
+# batch can cost many times the baseline. Size changes come from the failure rules and the
+# planner.
+TPE_KEYS = ("lr", "warmup_steps", "weight_decay")
 DEFAULTS = {
     "lr": 2e-3,
     "warmup_steps": 30,
@@ -108,6 +112,8 @@ class SearchPolicy:
         d = self._optuna.distributions
         out = {}
         for key, p in SPACE.items():
+            if key not in TPE_KEYS:
+                continue
             if p.choices:
                 out[key] = d.CategoricalDistribution(p.choices)
             elif p.integer:

@@ -39,3 +39,10 @@ def test_an_unsupported_goal_says_what_is_supported(scripted_llm):
         intake("segment MRI images of the brain", LLM)
     with pytest.raises(UnsupportedGoal, match="empty"):
         intake("   ", LLM)
+
+
+def test_keywords_in_the_goal_overrule_a_small_models_guess(scripted_llm):
+    scripted_llm('{"task": "lm", "dataset": "python-stdlib", "metric": "bits_per_byte"}')
+    spec, notes, _ = intake("predict the S&P 500 direction", LLM)
+    assert (spec.task, spec.dataset) == ("direction", "sp500")
+    assert any("the LLM chose python-stdlib" in n for n in notes)

@@ -38,6 +38,7 @@ def test_failure_rules_come_first(tmp_path):
     assert found[0].diff == {"lr": 4e-3 * 0.3} and "lower the learning rate" in found[0].reason
     assert found[1].diff == {"warmup_steps": 60}
     assert found[2].reason == "TPE suggestion" and found[2].trial is not None
+    assert set(found[2].diff) == {"lr", "warmup_steps", "weight_decay"}  # never model size
     oom = policy.candidates({"batch_size": 32}, last_kind="oom", n=1)
     assert oom[0].diff == {"batch_size": 16}
 

@@ -1,0 +1,244 @@
+"""`magnet research`, `sessions`, `show`, `watch`, `resume`, `approve`, `reject`.
+
+A session started with `--approve ask` stops at each approval card: answer it at the prompt
+(in a terminal) or later with `magnet approve ID` / `magnet reject ID --reason ...`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Annotated, Literal
+
+import typer
+
+from magnet.tools import console
+
+
+def research_command(
+    goal: Annotated[str, typer.Argument(help="the research goal, in plain words")],
+    data: Annotated[
+        str | None, typer.Option(help="dataset name or path (else from the goal)")
+    ] = None,
+    budget_minutes: Annotated[float, typer.Option(help="minutes of experiments")] = 30,
+    max_experiments: Annotated[int, typer.Option(help="experiments, baselines included")] = 8,
+    approve: Annotated[
+        Literal["ask", "auto"],
+        typer.Option(help="ask: review each experiment; auto: run without asking"),
+    ] = "ask",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="any litellm model string (default $MAGNET_MODEL or the embedded local model)"
+        ),
+    ] = None,
+    api_base: Annotated[
+        str | None, typer.Option(help="base URL of an OpenAI-compatible server")
+    ] = None,
+    steps: Annotated[int, typer.Option(help="training steps per experiment")] = 200,
+    base: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="key=value applied to every experiment, e.g. --set n_layers=2"),
+    ] = None,
+) -> None:
+    """Start a research session on GOAL and run it to a report (or to the first review).
+
+    Example: magnet research "classify scam messages" --approve auto --max-experiments 4
+    """
+    from magnet.agent.state import Budget
+    from magnet.tools.bitnet.config import make_config
+
+    make_config("lm", "x", overrides=base or [])  # a bad --set fails before anything starts
+    runner = _runner(model, api_base)
+    budget = Budget(max_experiments=max_experiments, wall_minutes=budget_minutes)
+    sid, card = runner.start(
+        goal, approve=approve, budget=budget, data=data, base_overrides=base or [], steps=steps
+    )
+    _converse(runner, sid, card)
+
+
+def sessions_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List research sessions, newest first."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from magnet.agent.traces import TraceStore
+    from magnet.tools.paths import magnet_home
+
+    rows = TraceStore(magnet_home() / "magnet.db").sessions()
+    if as_json:
+        console.out.print_json(data=[r.model_dump() for r in rows])
+        return
+    table = Table("id", "status", "goal", "best")
+    for r in rows:
+        best = (r.summary.get("best") or {}).get("value")
+        table.add_row(r.id, r.status, escape(r.goal), "" if best is None else f"{best:.4g}")
+    console.out.print(table)
+
+
+def show_command(session_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show a session: its trace, experiments, best so far and any card awaiting review."""
+    runner = _runner_for(session_id)
+    state = runner.state(session_id)
+    info = {
+        "session": runner.traces.session(session_id).model_dump(),
+        "experiments": state.get("experiments", []),
+        "best": state.get("best"),
+        "pending_review": runner.pending(session_id),
+        "trace": [e.model_dump() for e in runner.traces.events(session_id)],
+    }
+    if as_json:
+        console.out.print_json(json.dumps(info, default=str))
+        return
+    for e in runner.traces.events(session_id):
+        _print_event(e)
+    if state.get("report"):
+        console.out.print(state["report"], markup=False, highlight=False)
+    elif info["pending_review"]:
+        _print_card(info["pending_review"])
+
+
+def watch_command(session_id: str, interval: Annotated[float, typer.Option()] = 1.0) -> None:
+    """Follow a running session's trace from another terminal (Ctrl-C to stop)."""
+    from magnet.agent.traces import TraceStore
+    from magnet.tools.paths import magnet_home
+
+    store = TraceStore(magnet_home() / "magnet.db")
+    last = 0
+    while True:
+        for e in store.events(session_id, after=last):
+            _print_event(e)
+            last = e.id
+        if store.session(session_id).status != "running":
+            return
+        time.sleep(interval)
+
+
+def resume_command(session_id: str) -> None:
+    """Continue a session that was stopped or killed; finished experiments are not re-run."""
+    runner = _runner_for(session_id)
+    _converse(runner, session_id, runner.resume(session_id))
+
+
+def approve_command(
+    session_id: str,
+    changes: Annotated[list[str] | None, typer.Option("--set", help="edit: key=value")] = None,
+) -> None:
+    """Accept the pending proposal (with --set, an edited one) and continue."""
+    reply = {"action": "edit", "set": _pairs(changes)} if changes else {"action": "accept"}
+    _answer(session_id, reply)
+
+
+def reject_command(
+    session_id: str, reason: Annotated[str, typer.Option(help="why; the planner reads it")]
+) -> None:
+    """Reject the pending proposal; the reason goes to memory and the next plan."""
+    _answer(session_id, {"action": "reject", "text": reason})
+
+
+def _answer(session_id: str, reply: dict) -> None:
+    from magnet.tools.errors import SessionNotFound
+
+    runner = _runner_for(session_id)
+    if runner.pending(session_id) is None:
+        raise SessionNotFound(f"session '{session_id}' is not waiting for a review")
+    _converse(runner, session_id, runner.resume(session_id, reply))
+
+
+def _converse(runner, sid: str, card: dict | None) -> None:
+    """Answer cards at the prompt in a terminal; otherwise say how to answer later."""
+    while card is not None:
+        _print_card(card)
+        if not sys.stdin.isatty():
+            console.out.print(
+                f"waiting for review: magnet approve {sid} | magnet reject {sid} --reason ...",
+                highlight=False,
+            )
+            return
+        action = typer.prompt("accept / edit / reject / respond", default="accept")
+        reply: dict = {"action": action}
+        if action == "edit":
+            reply["set"] = _pairs(typer.prompt("key=value (space separated)").split())
+        elif action in ("reject", "respond"):
+            reply["text"] = typer.prompt("why")
+        card = runner.resume(sid, reply)
+    state = runner.state(sid)
+    console.out.print(state.get("report", ""), markup=False, highlight=False)
+    console.out.print(f"session: {sid}", highlight=False)
+
+
+def _runner(model: str | None, api_base: str | None):
+    from magnet.agent.llm import Llm
+    from magnet.agent.session import SessionRunner
+    from magnet.tools.paths import magnet_home
+
+    runner = SessionRunner(magnet_home(), Llm(model, api_base))
+    runner.traces.listeners.append(_print_event)
+    return runner
+
+
+def _runner_for(session_id: str):
+    from magnet.agent.traces import TraceStore
+    from magnet.tools.paths import magnet_home
+
+    summary = TraceStore(magnet_home() / "magnet.db").session(session_id).summary
+    return _runner(summary.get("model"), summary.get("api_base"))
+
+
+def _print_event(e) -> None:
+    text = e.data.get("text") or ", ".join(
+        f"{k}={v}" for k, v in e.data.items() if k in ("proposal", "stop_reason", "noise")
+    )
+    from rich.markup import escape
+
+    console.err.print(
+        f"[dim]{time.strftime('%H:%M:%S', time.localtime(e.ts))}[/] "
+        f"[bold]{e.node}[/] {e.kind} {escape(text[:160])}",
+        highlight=False,
+        markup=True,
+        soft_wrap=True,
+    )
+
+
+def _print_card(card: dict) -> None:
+    p = card["proposal"]
+    console.out.print(
+        f"\n[bold]Proposed experiment[/]: {p['hypothesis']}\n"
+        f"  change: {card['diff_vs_best']}\n"
+        f"  estimated {p.get('estimated_seconds', 0):.0f} s of "
+        f"{card['remaining_seconds']:.0f} s left",
+        highlight=False,
+    )
+
+
+def _pairs(items: list[str] | None) -> dict:
+    from magnet.tools.errors import ConfigError
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"'{item}' is not key=value")
+        out[key.strip()] = _scalar(value.strip())
+    return out
+
+
+def _scalar(value: str):
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(value.lower(), value)
+
+
+COMMANDS = {
+    "research": research_command,
+    "sessions": sessions_command,
+    "show": show_command,
+    "watch": watch_command,
+    "resume": resume_command,
+    "approve": approve_command,
+    "reject": reject_command,
+}
