@@ -12,7 +12,7 @@ from its checkpoint; memory and the outbox are keyed by experiment id).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypedDict
@@ -63,6 +63,7 @@ class Deps:
     traces: TraceStore
     sandbox_limits: Any = None
     memory_path: Path | None = None
+    _policies: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def memory(self):
@@ -71,13 +72,15 @@ class Deps:
         return FindingsStore(self.memory_path or self.home / "memory")
 
     def policy(self, state: dict):
+        """The session's Optuna study, opened once per process (opening costs ~0.1 s)."""
         from magnet.tools.search.policy import SearchPolicy
 
-        return SearchPolicy(
-            self.home / "sessions" / state["session_id"] / "study.db",
-            state["session_id"],
-            state["higher_is_better"],
-        )
+        sid = state["session_id"]
+        if sid not in self._policies:
+            self._policies[sid] = SearchPolicy(
+                self.home / "sessions" / sid / "study.db", sid, state["higher_is_better"]
+            )
+        return self._policies[sid]
 
 
 def build_graph(deps: Deps) -> StateGraph:
