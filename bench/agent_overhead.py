@@ -25,6 +25,7 @@ import litellm  # noqa: E402
 from magnet.agent.llm import Llm  # noqa: E402
 from magnet.agent.session import SessionRunner  # noqa: E402
 from magnet.agent.state import Budget  # noqa: E402
+from magnet.memory.embedding import load_model  # noqa: E402
 
 INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
 TINY = ["n_layers=1", "n_heads=2", "d_model=256", "ffn_dim=256", "batch_size=4", "eval_batches=1"]
@@ -48,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         runner = SessionRunner(home, Llm("openai/scripted"))
-        runner.deps.memory.lessons("warm-up")  # load the embedding model outside the timing
+        load_model()  # the embedding model loads once per process: not per iteration
         t0 = time.perf_counter()
         sid, _ = runner.start(
             "predict the S&P 500 direction",
