@@ -25,6 +25,7 @@ from magnet.tools.bitnet.checkpoint import FILENAME, load_checkpoint, save_check
 from magnet.tools.bitnet.config import TrainConfig
 
 EMA = 0.1  # smoothing of the loss used for divergence detection
+MIN_RISE = 1.0  # nats: near-zero losses (classifiers) triple on one bad batch without diverging
 
 
 @dataclass
@@ -36,6 +37,11 @@ class Outcome:
     train_loss: float
     val: dict
     message: str = ""
+
+
+def diverging(ema: float, best: float, factor: float) -> bool:
+    """The smoothed loss is `factor` times its best and at least MIN_RISE nats above it."""
+    return ema > factor * best and ema - best > MIN_RISE
 
 
 def lr_at(cfg: TrainConfig, step: int, progress: float) -> tuple[float, float]:
@@ -158,7 +164,7 @@ class Trainer:
         ema = loss if prev is None else (1 - EMA) * prev + EMA * loss
         self.state["ema"], self.state["best_ema"] = ema, ema if best is None else min(best, ema)
         past_warmup = self.state["step"] >= self.cfg.warmup_steps
-        return past_warmup and best is not None and ema > self.cfg.diverge_factor * best
+        return past_warmup and best is not None and diverging(ema, best, self.cfg.diverge_factor)
 
     def _evaluate(self) -> None:
         self.model.eval()

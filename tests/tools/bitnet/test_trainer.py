@@ -4,7 +4,7 @@ import pytest
 
 from magnet.tools.bitnet.config import make_config
 from magnet.tools.bitnet.train import TrainRequest, resume_run, train
-from magnet.tools.bitnet.trainer import lr_at
+from magnet.tools.bitnet.trainer import diverging, lr_at
 from magnet.tools.errors import RunDirError
 from tests.conftest import TINY
 
@@ -127,3 +127,9 @@ def test_resume_of_a_damaged_run_directory_is_a_clear_error(tmp_path):
         resume_run(out)
     with pytest.raises(RunDirError, match="not a run directory"):
         resume_run(tmp_path / "missing")
+
+
+def test_divergence_needs_a_large_relative_and_absolute_rise():
+    assert not diverging(ema=0.35, best=0.1, factor=3)  # a classifier's bad batch
+    assert diverging(ema=7.0, best=2.0, factor=3)  # an LM blowing up
+    assert not diverging(ema=5.0, best=2.0, factor=3)
