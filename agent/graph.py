@@ -21,13 +21,13 @@ from langgraph.graph import END, START, StateGraph
 
 from magnet.agent.llm import Llm
 from magnet.agent.nodes.decide import stop_reason
-from magnet.agent.nodes.evaluate import noise_floor, verdict
 from magnet.agent.nodes.intake import intake
 from magnet.agent.nodes.plan import BASELINE_SEEDS, plan
 from magnet.agent.nodes.report import report
 from magnet.agent.nodes.review import review
 from magnet.agent.state import Budget
 from magnet.agent.traces import TraceStore
+from magnet.tools.evaluate import noise_floor, verdict
 
 
 class ResearchState(TypedDict, total=False):

@@ -8,6 +8,7 @@ direction  hit rate, balanced accuracy, share of "up" predictions
 from __future__ import annotations
 
 import math
+import statistics
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,28 @@ def direction_metrics(y_true, y_pred) -> dict:
         "up_rate": float(np.mean(np.asarray(y_pred) == 1)) if len(y_pred) else 0.0,
         "confusion": scores["confusion"],
     }
+
+
+def verdict(
+    value: float | None, status: str, best: float | None, noise: float, higher_is_better: bool
+) -> str:
+    """improved | no_change | worse | failed: better than the best only beyond the noise floor."""
+    if status != "ok" or value is None:
+        return "failed"
+    if best is None:
+        return "improved"
+    delta = (value - best) if higher_is_better else (best - value)
+    if delta > noise:
+        return "improved"
+    return "worse" if delta < -noise else "no_change"
+
+
+def noise_floor(baseline_values: list[float]) -> float:
+    """Half the range of the baseline seeds (0 with fewer than two)."""
+    if len(baseline_values) < 2:
+        return 0.0
+    spread = (max(baseline_values) - min(baseline_values)) / 2
+    return spread or statistics.pstdev(baseline_values)
 
 
 def evaluate_run(run_dir: Path, split: str, task: str, data: str) -> dict:

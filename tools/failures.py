@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from magnet.sandboxes.runner import SandboxResult
+from magnet.tools.evaluate import verdict
 
 Kind = Literal[
     "crash",
@@ -183,7 +184,7 @@ def _versus_best(value, best, noise, higher, primary) -> Diagnosis:
         return _make("improved", f"first result: {primary} {_fmt(value)}", [])
     delta = (value - best) if higher else (best - value)
     evidence = [f"{primary} {value:.4g} vs best {best:.4g} (noise floor {noise:.4g})"]
-    if delta > noise:
+    if verdict(value, "ok", best, noise, higher) == "improved":
         return _make("improved", f"{primary} improved by {delta:.4g}", evidence)
     return _make("no_change", f"{primary} not better than the best beyond noise", evidence)
 

@@ -23,3 +23,18 @@ def test_classification_metrics_by_hand():
 def test_always_up_has_a_high_hit_rate_but_chance_balanced_accuracy():
     m = evaluate.direction_metrics([1, 1, 1, 0], [1, 1, 1, 1])
     assert m["hit_rate"] == 0.75 and m["balanced_accuracy"] == 0.5 and m["up_rate"] == 1.0
+
+
+def test_verdict_against_the_best_and_the_noise_floor():
+    assert evaluate.verdict(0.95, "ok", 0.90, 0.02, True) == "improved"
+    assert evaluate.verdict(0.91, "ok", 0.90, 0.02, True) == "no_change"
+    assert evaluate.verdict(0.85, "ok", 0.90, 0.02, True) == "worse"
+    assert evaluate.verdict(2.5, "ok", 2.6, 0.01, False) == "improved"  # lower is better
+    assert evaluate.verdict(None, "ok", 0.9, 0.0, True) == "failed"
+    assert evaluate.verdict(0.9, "timeout", None, 0.0, True) == "failed"
+    assert evaluate.verdict(0.9, "ok", None, 0.0, True) == "improved"
+
+
+def test_noise_floor_is_half_the_baseline_spread():
+    assert evaluate.noise_floor([0.9]) == 0.0
+    assert abs(evaluate.noise_floor([0.90, 0.94]) - 0.02) < 1e-12
