@@ -143,7 +143,6 @@ def _data(state, deps):
 
 def _plan(state, deps):
     from magnet.agent.state import ResearchSpec
-    from magnet.memory.findings import config_hash
 
     done, best = state["experiments"], state.get("best")
     spec = ResearchSpec(**state["spec"])
@@ -152,7 +151,6 @@ def _plan(state, deps):
     candidates = (
         deps.policy(state).candidates(base, last_kind) if len(done) >= BASELINE_SEEDS else []
     )
-    ran = {config_hash(e["config"]) for e in done}
     remaining = state["budget"]["wall_minutes"] * 60 - sum(e["seconds"] for e in done)
     recent = [f"[{e['verdict']}] {e['diff']}" for e in done[-5:]] + state.get("feedback", [])
     proposal, notes, tokens = plan(
@@ -163,7 +161,7 @@ def _plan(state, deps):
         recent,
         deps.memory.lessons(state["goal"]),
         candidates,
-        lambda c: config_hash(c) in ran or deps.memory.already_tried(c),
+        deps.memory.already_tried,  # this session's runs too: remember precedes record
         deps.llm,
         remaining,
     )
@@ -230,6 +228,7 @@ def _run(state, deps):
 def _evaluate(state, deps):
     cur, best = dict(state["current"]), state.get("best")
     hib = state["higher_is_better"]
+    cur["best_before"] = best and best["value"]  # analyze compares with this, not the new best
     cur["verdict"] = verdict(
         cur["value"], cur["status"], best and best["value"], state.get("noise", 0.0), hib
     )
@@ -256,13 +255,12 @@ def _analyze(state, deps):
 
     cur = dict(state["current"])
     result = SandboxResult(**{**cur["sandbox"], "metrics": cur["metrics"]})
-    best = state.get("best")
     d = analyze(
         result,
         state["spec"]["metric"],
         state["higher_is_better"],
         cur["value"],
-        best and best["value"],
+        cur["best_before"],
         state.get("noise", 0.0),
     )
     cur["diagnosis"] = d.model_dump()

@@ -34,6 +34,8 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     done = state["experiments"]
     assert [e["diff"] for e in done] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
     assert all(e["status"] == "ok" and e["value"] is not None for e in done)
+    # Each run is judged against the best before it, not the best it just became.
+    assert done[0]["best_before"] is None and done[1]["best_before"] == done[0]["value"]
     assert state["stop_reason"].startswith("experiment budget spent")
     assert "# MAGNET report" in state["report"] and "| 3 | {'lr': 0.001} | ok |" in state["report"]
     nodes = [e.node for e in runner.traces.events(sid)]
