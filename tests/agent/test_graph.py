@@ -14,6 +14,17 @@ INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy
 PLAN = '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}, "estimated_seconds": 5}'
 
 
+def start(runner, goal, approve, experiments, steps):
+    """A sp500 session of tiny models: (session id, pending card or None)."""
+    return runner.start(
+        goal,
+        approve=approve,
+        budget=Budget(max_experiments=experiments),
+        base_overrides=TINY,
+        steps=steps,
+    )
+
+
 @pytest.fixture
 def runner(tmp_path):
     return SessionRunner(tmp_path / "home", Llm("openai/scripted"))
@@ -22,12 +33,8 @@ def runner(tmp_path):
 @pytest.mark.integration
 def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     scripted_llm(INTAKE, PLAN)
-    sid, pending = runner.start(
-        "predict tomorrow's S&P 500 direction",
-        approve="auto",
-        budget=Budget(max_experiments=3),
-        base_overrides=TINY,
-        steps=6,
+    sid, pending = start(
+        runner, "predict tomorrow's S&P 500 direction", "auto", experiments=3, steps=6
     )
     assert pending is None
     state = runner.state(sid)
@@ -47,13 +54,7 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
 @pytest.mark.integration
 def test_nothing_runs_before_approval_and_a_rejection_goes_back_to_plan(runner, scripted_llm):
     scripted_llm(INTAKE)
-    sid, card = runner.start(
-        "predict the S&P 500 direction",
-        approve="ask",
-        budget=Budget(max_experiments=1),
-        base_overrides=TINY,
-        steps=4,
-    )
+    sid, card = start(runner, "predict the S&P 500 direction", "ask", experiments=1, steps=4)
     assert card["proposal"]["config_diff"] == {"seed": 0}
     assert card["responses"] == ["accept", "edit", "reject", "respond"]
     session_dir = runner.deps.home / "sessions" / sid
@@ -70,13 +71,7 @@ def test_nothing_runs_before_approval_and_a_rejection_goes_back_to_plan(runner, 
 
 def test_each_experiment_runs_the_requested_steps(runner, scripted_llm):
     scripted_llm(INTAKE)
-    sid, _ = runner.start(
-        "predict the S&P 500 direction",
-        approve="auto",
-        budget=Budget(max_experiments=1),
-        base_overrides=TINY,
-        steps=5,
-    )
+    sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=1, steps=5)
     run_dir = runner.state(sid)["experiments"][0]["run_dir"]
     result = json.loads((Path(run_dir) / "result.json").read_text())
     assert result["steps"] == 5
@@ -84,13 +79,7 @@ def test_each_experiment_runs_the_requested_steps(runner, scripted_llm):
 
 def test_fixed_settings_are_never_searched(runner, scripted_llm):
     scripted_llm(INTAKE, '{"hypothesis": "deeper", "config_diff": {"n_layers": 6, "lr": 0.001}}')
-    sid, _ = runner.start(
-        "predict the S&P 500 direction",
-        approve="auto",
-        budget=Budget(max_experiments=3),
-        base_overrides=TINY,
-        steps=3,
-    )
+    sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=3, steps=3)
     last = runner.state(sid)["experiments"][-1]
     assert last["diff"] == {"lr": 0.001}  # n_layers is fixed by TINY (n_layers=1)
     result = json.loads((Path(last["run_dir"]) / "config.json").read_text())
