@@ -12,6 +12,8 @@ from its checkpoint; memory and the outbox are keyed by experiment id).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -63,6 +65,8 @@ class Deps:
     traces: TraceStore
     sandbox_limits: Any = None
     memory_path: Path | None = None
+    # (experiment id, steps) → a context whose value receives each metrics record, or None.
+    progress: Callable[[str, int], AbstractContextManager] = lambda exp_id, steps: nullcontext()
     _policies: dict = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -78,7 +82,10 @@ class Deps:
         sid = state["session_id"]
         if sid not in self._policies:
             self._policies[sid] = SearchPolicy(
-                self.home / "sessions" / sid / "study.db", sid, state["higher_is_better"]
+                self.home / "sessions" / sid / "study.db",
+                sid,
+                state["higher_is_better"],
+                state["spec"]["task"],
             )
         return self._policies[sid]
 
@@ -144,6 +151,8 @@ def _data(state, deps):
 def _plan(state, deps):
     from magnet.agent.state import ResearchSpec
 
+    if (state.get("review") or {}).get("action") == "reject":
+        _remember_rejection(state, deps)
     done, best = state["experiments"], state.get("best")
     spec = ResearchSpec(**state["spec"])
     last_kind = (done[-1].get("diagnosis") or {}).get("kind") if done else None
@@ -175,13 +184,39 @@ def _plan(state, deps):
     }
 
 
+def _remember_rejection(state, deps):
+    """A rejected config is a finding too: it is never proposed again, and lessons show why."""
+    from magnet.memory.findings import Finding, config_hash
+
+    spec, proposal = state["spec"], state["proposal"]
+    config = {**(state.get("best") or {}).get("config", {}), **proposal["config_diff"]}
+    finding = Finding(
+        id=f"{state['session_id']}-{len(state['experiments']):03d}-rejected-"
+        + config_hash(config)[:8],
+        session_id=state["session_id"],
+        goal=state["goal"],
+        dataset=spec["dataset"],
+        task=spec["task"],
+        hypothesis=proposal["hypothesis"],
+        config=config,
+        primary_metric=spec["metric"],
+        verdict="rejected",
+        analysis=f"rejected by the reviewer: {state['review'].get('text') or 'no reason given'}",
+    )
+    if not deps.memory.has(finding.id):  # plan re-runs after a resume
+        deps.memory.add(finding)
+
+
 def _review(state, deps):
     update = review(state)
     reply = update["review"]
     if reply["action"] == "edit":
         from magnet.tools.search.space import clip
 
-        diff = {**state["proposal"]["config_diff"], **clip(reply.get("set", {}))[0]}
+        diff = {
+            **state["proposal"]["config_diff"],
+            **clip(reply.get("set", {}), state["spec"]["task"])[0],
+        }
         update["proposal"] = {**state["proposal"], "config_diff": diff}
     elif reply["action"] in ("reject", "respond"):
         update["feedback"] = [f"reviewer {reply['action']}: {reply.get('text', '')}"]
@@ -200,17 +235,20 @@ def _run(state, deps):
     overrides = [f"{k}={v}" for k, v in config.items()] + state["base_overrides"]
     spec = state["spec"]
     work = deps.home / "sessions" / state["session_id"] / f"exp-{n:03d}"
-    outcome = run_training(
-        TrainRequest(
-            task=spec["task"], data=spec["dataset"], steps=state["steps"], overrides=overrides
-        ),
-        work,
-        deps.sandbox_limits,
-    )
+    exp_id = f"{state['session_id']}-{n:03d}"
+    with deps.progress(exp_id, state["steps"]) as on_metric:
+        outcome = run_training(
+            TrainRequest(
+                task=spec["task"], data=spec["dataset"], steps=state["steps"], overrides=overrides
+            ),
+            work,
+            deps.sandbox_limits,
+            on_metric=on_metric,
+        )
     value = (outcome.harness or {}).get(spec["metric"])
     return {
         "current": {
-            "id": f"{state['session_id']}-{n:03d}",
+            "id": exp_id,
             "diff": diff,
             "config": config,
             "hypothesis": state["proposal"]["hypothesis"],
@@ -228,17 +266,15 @@ def _run(state, deps):
 def _evaluate(state, deps):
     cur, best = dict(state["current"]), state.get("best")
     hib = state["higher_is_better"]
-    cur["best_before"] = best and best["value"]  # analyze compares with this, not the new best
-    cur["verdict"] = verdict(
-        cur["value"], cur["status"], best and best["value"], state.get("noise", 0.0), hib
-    )
-    update: dict = {"current": cur}
     baselines = [
         e["value"]
         for e in state["experiments"] + [cur]
         if "seed" in e["diff"] and e["value"] is not None
     ]
-    update["noise"] = noise_floor(baselines)
+    noise = noise_floor(baselines)  # first, so that a baseline seed is judged as noise
+    cur["best_before"] = best and best["value"]  # analyze compares with this, not the new best
+    cur["verdict"] = verdict(cur["value"], cur["status"], best and best["value"], noise, hib)
+    update: dict = {"current": cur, "noise": noise}
     if cur["value"] is not None and (best is None or (cur["value"] > best["value"]) == hib):
         update["best"] = {
             "config": cur["config"],

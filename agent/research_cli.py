@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import contextmanager
 from typing import Annotated, Literal
 
 import typer
@@ -107,12 +108,23 @@ def watch_command(session_id: str, interval: Annotated[float, typer.Option()] = 
     store = TraceStore(magnet_home() / "magnet.db")
     last = 0
     while True:
+        status = store.session(session_id).status  # read before the events: none is missed
         for e in store.events(session_id, after=last):
             _print_event(e)
             last = e.id
-        if store.session(session_id).status != "running":
+        if status != "running":
+            console.out.print(
+                f"session {session_id}: {status}{NEXT.get(status, '')}", highlight=False
+            )
             return
         time.sleep(interval)
+
+
+NEXT = {
+    "waiting": " for review (magnet approve | reject)",
+    "stopped": " (magnet resume continues it)",
+    "done": "",
+}
 
 
 def resume_command(session_id: str) -> None:
@@ -173,9 +185,27 @@ def _runner(model: str | None, api_base: str | None):
     from magnet.agent.session import SessionRunner
     from magnet.tools.paths import magnet_home
 
-    runner = SessionRunner(magnet_home(), Llm(model, api_base))
+    runner = SessionRunner(magnet_home(), Llm(model, api_base), progress=_training_bar)
     runner.traces.listeners.append(_print_event)
     return runner
+
+
+@contextmanager
+def _training_bar(exp_id: str, steps: int):
+    """A progress bar on stderr while an experiment trains; gone when it ends (rich draws
+    nothing when stderr is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console.err, transient=True) as bar:
+        task = bar.add_task(f"{exp_id} training", total=steps)
+
+        def on_metric(record: dict) -> None:
+            if record.get("event") == "train":
+                loss = f"loss {record['loss']:.3f}" if "loss" in record else ""
+                bar.update(task, completed=record["step"], description=f"{exp_id} {loss}")
+
+        yield on_metric
 
 
 def _runner_for(session_id: str):

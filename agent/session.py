@@ -12,6 +12,7 @@ so a killed process resumes at the node that was running.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -26,8 +27,14 @@ from magnet.agent.traces import TraceStore
 
 class SessionRunner:
     def __init__(
-        self, home: Path, llm: Llm, sandbox_limits=None, memory_path: Path | None = None
+        self,
+        home: Path,
+        llm: Llm,
+        sandbox_limits=None,
+        memory_path: Path | None = None,
+        progress=None,
     ) -> None:
+        """`progress` as in Deps: shows a running experiment (the CLI's training bar)."""
         home.mkdir(parents=True, exist_ok=True)
         self.traces = TraceStore(home / "magnet.db")
         self.deps = Deps(
@@ -37,6 +44,8 @@ class SessionRunner:
             sandbox_limits=sandbox_limits,
             memory_path=memory_path,
         )
+        if progress is not None:
+            self.deps.progress = progress
         conn = sqlite3.connect(home / "checkpoints.db", check_same_thread=False)
         self.graph = build_graph(self.deps).compile(checkpointer=SqliteSaver(conn))
 
@@ -76,8 +85,17 @@ class SessionRunner:
         return dict(self.graph.get_state(self._config(sid)).values)
 
     def _go(self, sid: str, payload) -> dict | None:
-        self.graph.invoke(payload, self._config(sid))
-        return self.pending(sid)
+        """Run until the report or the next review; the session's status says which."""
+        self.traces.update_session(sid, status="running", summary={"pid": os.getpid()})
+        try:
+            self.graph.invoke(payload, self._config(sid))
+        except BaseException:  # an error or Ctrl-C: `magnet resume` continues from here
+            self.traces.update_session(sid, status="stopped")
+            raise
+        pending = self.pending(sid)
+        if pending is not None:
+            self.traces.update_session(sid, status="waiting")
+        return pending
 
     @staticmethod
     def _config(sid: str) -> dict:

@@ -5,11 +5,23 @@ Every field carries a description: it is part of the JSON schema the model is co
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
+
+from magnet.tools.search.space import diff_schema
 
 Scalar = float | int | str | bool
+
+
+def Text(limit: int):  # noqa: N802 - used like a type
+    """A string the schema caps at `limit` characters (a small model on a grammar otherwise
+    rambles until max_tokens and the JSON never closes); longer answers are cut, not refused."""
+    return Annotated[
+        str,
+        BeforeValidator(lambda v: v[:limit] if isinstance(v, str) else v),
+        Field(json_schema_extra={"maxLength": limit}),
+    ]
 
 
 class Budget(BaseModel):
@@ -33,10 +45,12 @@ class ResearchSpec(BaseModel):
 class ExperimentProposal(BaseModel):
     """One experiment: a change to the current best configuration and why."""
 
-    candidate: int | None = Field(None, description="index of the policy candidate chosen")
-    hypothesis: str = Field(description="why this change should help, one sentence")
-    config_diff: dict[str, Scalar] = Field(
-        description="settings to change, key=value, keys from the allowed list"
+    candidate: int | None = Field(None, ge=0, description="index of the policy candidate chosen")
+    hypothesis: Text(200) = Field(description="why this change should help, one sentence")
+    # Any dict validates (the baseline sets seed; clip() judges every key), but the schema
+    # the LLM is held to lists the searchable keys only.
+    config_diff: Annotated[dict[str, Scalar], WithJsonSchema(diff_schema())] = Field(
+        description="settings to change from the chosen candidate; {} runs it as it is"
     )
-    expected_effect: str = Field("", description="what should happen to the metric")
+    expected_effect: Text(120) = Field("", description="what should happen to the metric")
     estimated_seconds: float = Field(60, gt=0, description="expected run time")

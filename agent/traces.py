@@ -12,6 +12,7 @@ session writes. Schema changes are ordered, named migrations, applied once each.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -119,10 +120,11 @@ class TraceStore:
     def update_session(
         self, sid: str, status: str | None = None, summary: dict | None = None
     ) -> None:
+        """`summary` sets its keys and keeps the others."""
         current = self.session(sid)
         self.db.execute(
             "UPDATE sessions SET status = ?, summary = ? WHERE id = ?",
-            (status or current.status, json.dumps(summary or current.summary), sid),
+            (status or current.status, json.dumps({**current.summary, **(summary or {})}), sid),
         )
 
     def event(self, sid: str, node: str, kind: str, data: dict | None = None) -> int:
@@ -179,6 +181,20 @@ class TraceStore:
 
 
 def _session(row) -> Session:
-    return Session(
-        id=row[0], goal=row[1], created_at=row[2], status=row[3], summary=json.loads(row[4])
-    )
+    """A session marked running whose process is gone (killed) reads "stopped"."""
+    status, summary = row[3], json.loads(row[4])
+    if status == "running" and not _alive(summary.get("pid")):
+        status = "stopped"
+    return Session(id=row[0], goal=row[1], created_at=row[2], status=status, summary=summary)
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return True  # not started by a process that said so: trust the status
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    return True

@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Verdict = Literal["improved", "no_change", "worse", "failed"]
+# "rejected": a reviewer turned the proposal down before it ran; the analysis says why.
+Verdict = Literal["improved", "no_change", "worse", "failed", "rejected"]
 
 
 def config_hash(config: dict) -> str:

@@ -3,9 +3,10 @@
 Reads: goal, spec, the best config and value so far, recent results, the last failure kind,
 lessons from memory, and the search policy's candidates. The first BASELINE_SEEDS experiments
 are the unchanged baseline with different seeds (their spread is the noise floor). After
-that the LLM (prompts/plan.md.j2) picks or edits a candidate; its diff is clipped into the
-search space, and a config that memory says was already tried is never proposed: the next
-untried candidate replaces it, and the notes say so. Writes: the proposal and trace notes.
+that the LLM (prompts/plan.md.j2) picks a candidate and may change its values, or with no
+candidate proposes a diff of its own; the result is clipped into the search space, and a
+config that memory says was already tried is never proposed: the next untried candidate
+replaces it, and the notes say so. Writes: the proposal and trace notes.
 Next: review.
 """
 
@@ -61,9 +62,18 @@ def plan(
     notes = list(answer.errors)
     proposal = answer.value
     if proposal is not None:
-        diff, clip_notes = clip(proposal.config_diff)
+        chosen = proposal.candidate
+        if chosen is not None and chosen >= len(candidates):
+            notes.append(f"plan: there is no candidate {chosen}")
+            chosen = None
+        diff = proposal.config_diff
+        if chosen is not None:
+            diff, extra = _edit(candidates[chosen].diff, diff)
+            if extra:
+                notes.append(f"plan: kept candidate {chosen}'s settings only, not {extra}")
+        diff, clip_notes = clip(diff, spec.task)
         notes += [f"plan: clipped {n}" for n in clip_notes]
-        proposal = proposal.model_copy(update={"config_diff": diff})
+        proposal = proposal.model_copy(update={"config_diff": diff, "candidate": chosen})
         if not diff or tried({**base, **diff}):
             notes.append("plan: the LLM's proposal was empty or already tried")
             proposal = None
@@ -81,3 +91,10 @@ def plan(
             candidate=candidates.index(fresh), hypothesis=fresh.reason, config_diff=fresh.diff
         )
     return proposal, notes, answer.tokens
+
+
+def _edit(candidate: dict, changes: dict) -> tuple[dict, list[str]]:
+    """The candidate with the LLM's new values for its own keys, and the keys it tried to add:
+    a small model on a grammar tends to fill in every allowed key, and those are not a choice."""
+    kept = {k: v for k, v in changes.items() if k in candidate}
+    return {**candidate, **kept}, sorted(set(changes) - set(candidate))

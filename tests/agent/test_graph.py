@@ -1,6 +1,7 @@
 """The whole loop on real components; only the LLM's replies are scripted."""
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,10 @@ def test_nothing_runs_before_approval_and_a_rejection_goes_back_to_plan(runner, 
     assert not list(session_dir.glob("exp-*"))  # nothing ran
     card = runner.resume(sid, {"action": "reject", "text": "use a smaller batch"})
     assert card is not None and not list(session_dir.glob("exp-*"))
+    rejected = runner.deps.memory.search("batch", verdict="rejected", session=sid)
+    assert [h.finding.analysis for h in rejected] == [
+        "rejected by the reviewer: use a smaller batch"
+    ]
     assert runner.resume(sid, {"action": "edit", "set": {"lr": 5e-9}}) is None
     done = runner.state(sid)["experiments"]
     assert len(done) == 1 and done[0]["config"]["lr"] == 1e-4  # edited, then clipped
@@ -69,12 +74,23 @@ def test_nothing_runs_before_approval_and_a_rejection_goes_back_to_plan(runner, 
     assert json.loads(json.dumps(runner.state(sid)["feedback"])) == []
 
 
-def test_each_experiment_runs_the_requested_steps(runner, scripted_llm):
+def test_each_experiment_runs_the_requested_steps_and_shows_its_progress(tmp_path, scripted_llm):
+    seen = []
+
+    @contextmanager
+    def progress(exp_id, steps):
+        seen.append((exp_id, steps, []))
+        yield seen[-1][2].append
+
+    runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"), progress=progress)
     scripted_llm(INTAKE)
     sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=1, steps=5)
     run_dir = runner.state(sid)["experiments"][0]["run_dir"]
     result = json.loads((Path(run_dir) / "result.json").read_text())
     assert result["steps"] == 5
+    [(exp_id, steps, records)] = seen
+    assert exp_id == f"{sid}-000" and steps == 5
+    assert [r["step"] for r in records if r["event"] == "train"][-1] == 5
 
 
 def test_fixed_settings_are_never_searched(runner, scripted_llm):

@@ -1,6 +1,6 @@
 """Candidates for the next experiment: failure rules first, then Optuna TPE suggestions.
 
-    policy = SearchPolicy(home / "study.db", "session-1", higher_is_better=False)
+    policy = SearchPolicy(home / "study.db", "session-1", higher_is_better=False, task="lm")
     for c in policy.candidates(best_config, last_kind="diverged"):
         print(c.diff, c.reason)
     policy.record(config_that_ran, value)       # every finished experiment, whatever its source
@@ -17,7 +17,9 @@ from pathlib import Path
 
 from magnet.tools.search.space import SPACE, clip
 
-# Failure kind → changes to the current configuration, with the reason shown to the planner.
+# Diagnosis kind → changes to the current configuration, with the reason shown to the planner.
+# A number multiplies the current value (n_layers: adds to it); a string replaces it.
+SUBWORD = ("a subword tokenizer puts more text in each step", {"tokenizer": "bpe"})
 RULES: dict[str, list[tuple[str, dict]]] = {
     "diverged": [
         ("divergence: lower the learning rate", {"lr": 0.3}),
@@ -34,7 +36,12 @@ RULES: dict[str, list[tuple[str, dict]]] = {
     ],
     "underfitting": [
         ("underfitting: higher learning rate", {"lr": 2.0}),
+        (f"underfitting: {SUBWORD[0]}", SUBWORD[1]),
         ("underfitting: more layers", {"n_layers": 2}),
+    ],
+    "no_change": [
+        (f"no measurable change, so a different direction: {SUBWORD[0]}", SUBWORD[1]),
+        ("no measurable change, so a different direction: twice the batch", {"batch_size": 2.0}),
     ],
 }
 # TPE tunes the optimiser only: its early trials are random, and a random model size or
@@ -48,6 +55,7 @@ DEFAULTS = {
     "batch_size": 16,
     "seq_len": 256,
     "n_layers": 4,
+    "tokenizer": "byte",
 }
 
 
@@ -59,12 +67,14 @@ class Candidate:
 
 
 class SearchPolicy:
-    def __init__(self, storage: Path, name: str, higher_is_better: bool, seed: int = 0) -> None:
+    def __init__(
+        self, storage: Path, name: str, higher_is_better: bool, task: str, seed: int = 0
+    ) -> None:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage.parent.mkdir(parents=True, exist_ok=True)
-        self._optuna = optuna
+        self._optuna, self.task = optuna, task
         self.study = optuna.create_study(
             study_name=name,
             storage=f"sqlite:///{storage}",
@@ -76,9 +86,10 @@ class SearchPolicy:
     def candidates(self, base: dict, last_kind: str | None = None, n: int = 3) -> list[Candidate]:
         """Rule candidates for the last failure kind, then TPE suggestions, up to n."""
         self._close_unchosen()
-        found = [
+        rules = [
             self._rule(base, reason, change) for reason, change in RULES.get(last_kind or "", [])
-        ][:n]
+        ]
+        found = [c for c in rules if c is not None][:n]
         for _ in range(n - len(found)):
             trial = self.study.ask(self._distributions())
             found.append(Candidate(dict(trial.params), "TPE suggestion", trial.number))
@@ -99,14 +110,18 @@ class SearchPolicy:
                 self._optuna.trial.create_trial(params=params, distributions=dists, value=value)
             )
 
-    @staticmethod
-    def _rule(base: dict, reason: str, change: dict) -> Candidate:
-        """n_layers changes by a step; every other value is multiplied by its factor."""
+    def _rule(self, base: dict, reason: str, change: dict) -> Candidate | None:
+        """None when the rule changes nothing here (no such setting for the task, or the
+        value is already in place)."""
         diff = {}
         for key, factor in change.items():
             current = base.get(key, DEFAULTS[key])
-            diff[key] = current + factor if key == "n_layers" else current * factor
-        return Candidate(clip(diff)[0], reason)
+            if isinstance(factor, str):
+                diff[key] = factor
+            else:
+                diff[key] = current + factor if key == "n_layers" else current * factor
+        diff = {k: v for k, v in clip(diff, self.task)[0].items() if v != base.get(k, DEFAULTS[k])}
+        return Candidate(diff, reason) if diff else None
 
     def _distributions(self) -> dict:
         d = self._optuna.distributions

@@ -18,6 +18,12 @@ class Param:
     log: bool = False
     integer: bool = False
     choices: tuple = ()
+    tasks: tuple = ("lm", "classify", "direction")  # where the setting changes anything
+
+    def schema(self) -> dict:
+        if self.choices:
+            return {"enum": list(self.choices)}
+        return {"type": "integer" if self.integer else "number"}
 
     def clip(self, value) -> object:
         if self.choices:
@@ -34,6 +40,7 @@ class Param:
         return int(round(number)) if self.integer else number
 
 
+TEXT = ("lm", "classify")  # series windows are fixed by the dataset
 SPACE: dict[str, Param] = {
     "lr": Param(1e-4, 1e-2, log=True),
     "warmup_steps": Param(0, 200, integer=True),
@@ -41,21 +48,35 @@ SPACE: dict[str, Param] = {
     "grad_clip": Param(0.3, 2.0),
     "stage2_start": Param(0.5, 0.95),
     "batch_size": Param(choices=(8, 16, 32, 64)),
-    "seq_len": Param(choices=(64, 128, 256, 512)),
+    "seq_len": Param(choices=(64, 128, 256, 512), tasks=TEXT),
     "n_layers": Param(1, 8, integer=True),
     "d_model": Param(choices=(256, 512)),
     "ffn_dim": Param(choices=(256, 512, 768, 1024, 1536)),
-    "tokenizer": Param(choices=("byte", "bpe")),
+    "tokenizer": Param(choices=("byte", "bpe"), tasks=TEXT),
 }
 
 
-def clip(diff: dict) -> tuple[dict, list[str]]:
-    """(the usable diff, notes on every key dropped or value changed)."""
+def diff_schema() -> dict:
+    """JSON schema of a config diff: each known key at most once, nothing else. A grammar
+    built from it keeps a small model from inventing keys or repeating them without end."""
+    return {
+        "type": "object",
+        "properties": {key: p.schema() for key, p in SPACE.items()},
+        "additionalProperties": False,
+    }
+
+
+def clip(diff: dict, task: str | None = None) -> tuple[dict, list[str]]:
+    """(the usable diff, notes on every key dropped or value changed); with `task`, keys
+    that do nothing for it are dropped too."""
     clean, notes = {}, []
     for key, value in diff.items():
         param = SPACE.get(key)
         if param is None:
             notes.append(f"dropped unknown key '{key}'")
+            continue
+        if task and task not in param.tasks:
+            notes.append(f"dropped '{key}': it does nothing for {task}")
             continue
         try:
             fixed = param.clip(value)

@@ -30,14 +30,25 @@ def test_the_first_experiments_are_baseline_seeds(scripted_llm):
     assert calls == []  # no LLM call for a baseline
 
 
-def test_the_llm_proposal_is_clipped(scripted_llm):
+def test_the_llm_changes_only_its_candidates_settings_and_values_are_clipped(scripted_llm):
     scripted_llm(
         '{"candidate": 0, "hypothesis": "much lower lr", '
-        '"config_diff": {"lr": 1e-9, "colour": "red"}, "estimated_seconds": 30}'
+        '"config_diff": {"lr": 1e-9, "n_layers": 1, "colour": "red"}, "estimated_seconds": 30}'
     )
     proposal, notes, tokens = run()
-    assert proposal.config_diff == {"lr": 1e-4} and tokens > 0
+    assert proposal.config_diff == {"lr": 1e-4} and proposal.candidate == 0 and tokens > 0
+    assert "plan: kept candidate 0's settings only, not ['colour', 'n_layers']" in notes
     assert any("lr: 1e-09 → 0.0001" in n for n in notes)
+
+
+def test_without_a_candidate_the_llm_diff_stands_alone(scripted_llm):
+    scripted_llm(
+        '{"candidate": 7, "hypothesis": "wider", '
+        '"config_diff": {"d_model": 512, "colour": "red", "tokenizer": "bpe"}}'
+    )
+    proposal, notes, _ = run()
+    assert proposal.config_diff == {"d_model": 512, "tokenizer": "bpe"}
+    assert proposal.candidate is None and "plan: there is no candidate 7" in notes
     assert any("dropped unknown key 'colour'" in n for n in notes)
 
 

@@ -33,7 +33,7 @@ def test_clip_keeps_values_in_range_and_says_what_changed():
 
 
 def test_failure_rules_come_first(tmp_path):
-    policy = SearchPolicy(tmp_path / "study.db", "s", higher_is_better=False)
+    policy = SearchPolicy(tmp_path / "study.db", "s", higher_is_better=False, task="lm")
     found = policy.candidates({"lr": 4e-3, "batch_size": 32}, last_kind="diverged", n=3)
     assert found[0].diff == {"lr": 4e-3 * 0.3} and "lower the learning rate" in found[0].reason
     assert found[1].diff == {"warmup_steps": 60}
@@ -43,14 +43,29 @@ def test_failure_rules_come_first(tmp_path):
     assert oom[0].diff == {"batch_size": 16}
 
 
+def test_a_rule_that_changes_nothing_here_is_skipped(tmp_path):
+    lm = SearchPolicy(tmp_path / "lm.db", "s", higher_is_better=False, task="lm")
+    found = lm.candidates({}, last_kind="no_change", n=2)
+    assert [c.diff for c in found] == [{"tokenizer": "bpe"}, {"batch_size": 32}]
+    found = lm.candidates({"tokenizer": "bpe"}, last_kind="no_change", n=1)
+    assert found[0].diff == {"batch_size": 32}  # bpe is in place already
+    series = SearchPolicy(tmp_path / "s.db", "s", higher_is_better=True, task="direction")
+    assert series.candidates({}, last_kind="no_change", n=1)[0].diff == {"batch_size": 32}
+
+
+def test_clip_drops_settings_the_task_does_not_use():
+    clean, notes = clip({"tokenizer": "bpe", "lr": 1e-3}, task="direction")
+    assert clean == {"lr": 1e-3} and notes == ["dropped 'tokenizer': it does nothing for direction"]
+
+
 def test_the_study_persists_and_learns_across_instances(tmp_path):
     path = tmp_path / "study.db"
-    first = SearchPolicy(path, "s", higher_is_better=False)
+    first = SearchPolicy(path, "s", higher_is_better=False, task="lm")
     first.record({"lr": 2e-3}, 2.9)  # a run that did not come from TPE
     suggestion = first.candidates({}, n=1)[0]
     first.record(suggestion.diff, 2.7, suggestion.trial)
     unused = first.candidates({}, n=2)  # asked, never run
-    again = SearchPolicy(path, "s", higher_is_better=False)  # e.g. after a resume
+    again = SearchPolicy(path, "s", higher_is_better=False, task="lm")  # e.g. after a resume
     states = [t.state.name for t in again.study.trials]
     assert states[:2] == ["COMPLETE", "COMPLETE"] and len(unused) == 2
     again.candidates({}, n=1)  # closes the two unused asks

@@ -1,0 +1,78 @@
+"""The research commands as a user runs them: separate processes on one MAGNET_HOME.
+
+The LLM here is unreachable (a closed local port), so intake falls back to its keyword rules
+and the first two plans are baselines, which need no LLM: nothing is scripted.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from magnet.agent.traces import TraceStore
+from tests.conftest import TINY, magnet
+
+GOAL = "predict the S&P 500 direction"
+NO_LLM = ["--model", "openai/unreachable", "--api-base", "http://127.0.0.1:9"]
+
+
+def sessions(home) -> list[dict]:
+    result = magnet("sessions", "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.integration
+def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
+    home = tmp_path / "home"
+    settings = [a for s in TINY for a in ("--set", s)]
+    started = magnet(
+        "research", GOAL, "--max-experiments", "2", "--steps", "3", *settings, *NO_LLM, home=home
+    )
+    assert started.returncode == 0, started.stderr
+    [session] = sessions(home)
+    sid = session["id"]
+    assert session["status"] == "waiting"
+    assert f"magnet approve {sid}" in started.stdout and "baseline, seed 0" in started.stdout
+    assert "intake" in started.stderr  # the live trace
+
+    rejected = magnet("reject", sid, "--reason", "not yet", home=home)
+    assert rejected.returncode == 0 and "waiting for review" in rejected.stdout
+    assert json.loads(magnet("show", sid, "--json", home=home).stdout)["experiments"] == []
+
+    # watch, from another process, follows the approved run and ends at the next review.
+    approving = subprocess.Popen(
+        [sys.executable, "-m", "magnet.agent.cli", "approve", sid, "--set", "lr=0.001"],
+        env={**os.environ, "MAGNET_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    store = TraceStore(home / "magnet.db")
+    while store.session(sid).status == "waiting" and approving.poll() is None:
+        time.sleep(0.05)
+    watched = magnet("watch", sid, "--interval", "0.2", home=home)
+    assert approving.wait(timeout=120) == 0, approving.stderr.read()
+    assert f"session {sid}: waiting for review" in watched.stdout
+    assert " run done" in watched.stderr and " plan done" in watched.stderr
+
+    shown = json.loads(magnet("show", sid, "--json", home=home).stdout)
+    [first] = shown["experiments"]
+    assert first["config"]["lr"] == 0.001 and shown["pending_review"]["proposal"][
+        "config_diff"
+    ] == {"seed": 1}
+    finished = magnet("approve", sid, home=home)
+    assert finished.returncode == 0 and "# MAGNET report" in finished.stdout
+    assert sessions(home)[0]["status"] == "done"
+    again = magnet("approve", sid, home=home)
+    assert again.returncode == 1 and "not waiting for a review" in again.stderr
+
+
+def test_unknown_session_is_one_error_line(tmp_path):
+    for command in (["show", "nope"], ["resume", "nope"], ["reject", "nope", "--reason", "x"]):
+        result = magnet(*command, home=tmp_path / "home")
+        assert result.returncode == 1
+        assert result.stderr.strip() == "Error: no session 'nope' (see `magnet sessions`)"
