@@ -18,6 +18,7 @@ from magnet.sandboxes.cli import app as sandbox_app
 from magnet.tools import console
 from magnet.tools.bitnet.cli import train_command
 from magnet.tools.datasets.cli import app as data_app
+from magnet.tools.diloco.cli import diloco_command, merge_command
 from magnet.tools.errors import MagnetError
 
 # Locals can hold API keys: tracebacks show them only when asked for.
@@ -33,6 +34,8 @@ app.add_typer(data_app, name="data")
 app.command("train")(train_command)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(memory_app, name="memory")
+app.command("diloco")(diloco_command)
+app.command("merge")(merge_command)
 for name, command in research_cli.COMMANDS.items():
     app.command(name)(command)
 

@@ -256,6 +256,7 @@ def _run(state, deps):
             "value": value,
             "harness": outcome.harness,
             "seconds": outcome.sandbox.wall_s,
+            "harness_s": outcome.harness_s,
             "run_dir": str(outcome.run_dir),
             "sandbox": outcome.sandbox.model_dump(mode="json", exclude={"metrics"}),
             "metrics": outcome.sandbox.metrics,

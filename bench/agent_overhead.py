@@ -4,8 +4,9 @@ and the time to resume a session in a new runner.
     python bench/agent_overhead.py [--experiments 6]
 
 LLM replies are scripted at the litellm boundary (litellm's own mock_response), so LLM time
-is ~0; each experiment is a 1-step run, and its sandbox wall time is subtracted. Prints one
-JSON object.
+is ~0; each experiment is a 1-step run, and its sandbox wall time and the harness's
+evaluation of its checkpoint (reported apart: it is measurement, not orchestration) are
+subtracted. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ def main() -> None:
         done = runner.state(sid)["experiments"]
         sandbox = sum(e["seconds"] for e in done)
         ends = [e.ts for e in runner.traces.events(sid) if e.node == "record"]
-        runs = [e["seconds"] for e in done]
+        runs = [e["seconds"] + e["harness_s"] for e in done]
         per_iter = [b - a - r for a, b, r in zip(ends, ends[1:], runs[1:], strict=False)]
+        harness = [e["harness_s"] for e in done]
         # Resume: a new runner on the finished session's checkpoint, as after a restart.
         t1 = time.perf_counter()
         again = SessionRunner(home, Llm("openai/scripted"))
@@ -77,6 +79,7 @@ def main() -> None:
                 "sandbox_s": round(sandbox, 2),
                 "overhead_per_iteration_s": round(statistics.median(per_iter), 3),
                 "overhead_per_iteration_max_s": round(max(per_iter), 3),
+                "harness_eval_s": round(statistics.median(harness), 3),
                 "resume_s": round(resume_s, 3),
             }
         )

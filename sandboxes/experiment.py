@@ -12,6 +12,7 @@ harness's own copy of the data. Safetensors and tokenizer JSON load without exec
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,7 @@ RUN = "run"
 class ExperimentOutcome(BaseModel):
     sandbox: SandboxResult
     harness: dict | None = None
+    harness_s: float = 0.0  # time the harness took to evaluate the checkpoint
     run_dir: Path
 
 
@@ -58,5 +60,8 @@ def run_training(
         on_metric,
     )
     run_dir = work_dir / RUN
+    start = time.perf_counter()
     harness = evaluate_run(run_dir, "val", request.task, data) if result.status == "ok" else None
-    return ExperimentOutcome(sandbox=result, harness=harness, run_dir=run_dir)
+    return ExperimentOutcome(
+        sandbox=result, harness=harness, harness_s=time.perf_counter() - start, run_dir=run_dir
+    )

@@ -35,3 +35,11 @@ class SessionNotFound(MagnetError):
 
 class UnsupportedGoal(MagnetError):
     """The goal names nothing MAGNET can train; shown to users with what is supported."""
+
+
+class MergeError(MagnetError):
+    """Models cannot be merged (different architectures or shapes); shown to users."""
+
+
+class DistributedError(MagnetError):
+    """A distributed run could not start or a worker failed; shown to users."""

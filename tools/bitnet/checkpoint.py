@@ -44,6 +44,25 @@ def save_checkpoint(
         "state": json.dumps(state),
         "param_groups": json.dumps(opt["param_groups"]),
     }
+    _write(path, tensors, meta)
+
+
+def save_weights(path: Path, weights: dict[str, torch.Tensor], config_json: str) -> None:
+    """A checkpoint of weights only (a merged model): loads like any other, no optimizer."""
+    tensors = {f"model.{k}": v.contiguous() for k, v in weights.items()}
+    _write(path, tensors, {"config": config_json, "state": "{}", "param_groups": "[]"})
+
+
+def read_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The model tensors of a checkpoint, without building a model."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k[6:]: f.get_tensor(k) for k in f.keys() if k.startswith("model.")}  # noqa: SIM118
+    except Exception as e:  # safetensors raises its own error type, not OSError
+        raise RunDirError(f"{path}: cannot read checkpoint ({e})") from None
+
+
+def _write(path: Path, tensors: dict, meta: dict) -> None:
     tmp = path.with_suffix(".tmp")
     try:
         save_file(tensors, str(tmp), metadata=meta)

@@ -97,7 +97,7 @@ class Trainer:
         clock0 = time.perf_counter() - self.state["elapsed_s"]
         window_tokens, window_start, loss = 0, time.perf_counter(), float("nan")
         while not self._done():
-            lr, loss, tokens = self._step()
+            lr, loss, tokens = self.step()
             if self._diverged(loss):
                 # The checkpoint on disk predates the bad step: it is the last good state.
                 step = self.state["step"]
@@ -112,7 +112,7 @@ class Trainer:
             if step % self.cfg.log_every == 0:
                 now = time.perf_counter()
                 rate = window_tokens / (now - window_start)
-                self._emit(
+                self.emit(
                     {
                         "event": "train",
                         "step": step,
@@ -132,8 +132,10 @@ class Trainer:
             self._evaluate()
         return self._finish("completed", loss, "")
 
-    def _step(self) -> tuple[float, float, int]:
-        """One optimizer step on a fresh batch: (learning rate, loss, tokens)."""
+    def step(self, reduce_grads: Callable[[], None] | None = None) -> tuple[float, float, int]:
+        """One optimizer step on a fresh batch: (learning rate, loss, tokens). The caller
+        advances state["step"]; `reduce_grads` runs between backward and clipping (data
+        parallel training averages the gradients there)."""
         lr, wd = lr_at(self.cfg, self.state["step"], self._progress())
         for group in self.opt.param_groups:
             group["lr"], group["weight_decay"] = lr, wd
@@ -142,6 +144,8 @@ class Trainer:
         loss = self.task.loss(self.model, batch)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        if reduce_grads is not None:
+            reduce_grads()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
         self.opt.step()
         return lr, loss.item(), self.task.tokens(batch)
@@ -169,7 +173,7 @@ class Trainer:
     def _evaluate(self) -> None:
         self.model.eval()
         self.state["val"] = self.task.evaluate(self.model, "val")
-        self._emit(
+        self.emit(
             {"event": "eval", "step": self.state["step"], "split": "val", **self.state["val"]}
         )
 
@@ -197,7 +201,8 @@ class Trainer:
             message,
         )
 
-    def _emit(self, record: dict) -> None:
+    def emit(self, record: dict) -> None:
+        """Append a record to metrics.jsonl and pass it on."""
         with open(self.dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
         self.on_event(record)

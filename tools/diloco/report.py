@@ -1,0 +1,79 @@
+"""Per-domain evaluation of base, specialists, merged and joint models, and retention.
+
+    retention(domain) = (L_base - L_merged) / (L_base - L_specialist)
+
+1.0 means the merged model kept all that the domain's specialist learned; 0 means none of
+it. L is validation bits per byte on the domain (the byte vocabulary is shared, so it is
+comparable across models).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from magnet.tools.bitnet.checkpoint import FILENAME, load_checkpoint
+from magnet.tools.bitnet.config import TrainConfig
+from magnet.tools.bitnet.model import build_model
+from magnet.tools.bitnet.tasks import make_task
+from magnet.tools.datasets import load_dataset
+from magnet.tools.datasets.tokenizer import ByteTokenizer
+from magnet.tools.errors import RunDirError
+
+
+def evaluate_models(models: dict[str, Path], domains: list[str]) -> dict[str, dict[str, float]]:
+    """{model name: {domain: val bits per byte}} for model directories of one architecture."""
+    loaded = {name: _load(path) for name, path in models.items()}
+    cfg = next(iter(loaded.values()))[1]
+    table: dict[str, dict[str, float]] = {name: {} for name in models}
+    for domain in domains:
+        task = make_task(load_dataset(domain, "lm"), ByteTokenizer(), cfg)
+        for name, (model, _) in loaded.items():
+            table[name][domain] = task.evaluate(model, "val")["bits_per_byte"]
+    return table
+
+
+def retention(table: dict[str, dict[str, float]], specialists: dict[str, str]) -> dict:
+    """`specialists` maps each domain to its specialist's name in the table."""
+    per = {}
+    for domain, spec_name in specialists.items():
+        base, spec = table["base"][domain], table[spec_name][domain]
+        gain = base - spec
+        per[domain] = (base - table["merged"][domain]) / gain if gain > 0 else None
+    known = [v for v in per.values() if v is not None]
+    return {
+        "per_domain": per,
+        "mean": statistics.fmean(known) if known else None,
+        "worst": min(known) if known else None,
+    }
+
+
+def format_table(table: dict[str, dict[str, float]], ret: dict) -> str:
+    domains = list(next(iter(table.values())))
+    lines = ["| model | " + " | ".join(Path(d).name for d in domains) + " |"]
+    lines.append("|---" * (len(domains) + 1) + "|")
+    for name, row in table.items():
+        lines.append(f"| {name} | " + " | ".join(f"{row[d]:.4f}" for d in domains) + " |")
+    cells = [_pct(ret["per_domain"].get(d)) for d in domains]
+    lines.append("| retention | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _load(path: Path):
+    try:
+        cfg = TrainConfig.model_validate_json((path / "config.json").read_text())
+    except (OSError, ValueError) as e:
+        raise RunDirError(f"{path}: no readable config.json ({e})") from None
+    model = build_model("lm", cfg.model)
+    load_checkpoint(path / FILENAME, model)
+    model.eval()
+    return model, cfg
+
+
+def load_result(out: Path) -> dict:
+    return json.loads((out / "result.json").read_text())

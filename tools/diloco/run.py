@@ -1,0 +1,178 @@
+"""Launch a DiLoCo run on this machine: one process per worker, gloo on the loopback
+interface with a file rendezvous (torchrun's store would listen on every interface), then the
+joint baseline and the per-domain table.
+
+    result = run_diloco(DilocoSpec(domains=["python-stdlib", "shakespeare"], out=Path("d")))
+
+The same worker code runs on several machines under torchrun with its rendezvous arguments;
+this launcher covers one machine. Writes out/: spec.json, base/, workers/*/specialist/, merged/,
+joint/ (trained on the mixture with the same number of steps × batch), result.json last.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from magnet.tools.datasets import load_dataset
+from magnet.tools.diloco.spec import DilocoSpec
+from magnet.tools.errors import DistributedError, RunDirError
+
+
+def run_diloco(spec: DilocoSpec, joint: bool = True) -> dict:
+    for domain in spec.domains:
+        load_dataset(domain, "lm")  # unknown or non-LM data fails before anything starts
+        spec.train_config(domain)
+    if spec.out.exists() and any(spec.out.iterdir()):
+        raise RunDirError(f"{spec.out} already exists and is not empty")
+    spec.out.mkdir(parents=True, exist_ok=True)
+    (spec.out / "spec.json").write_text(spec.model_dump_json(indent=2))
+    _launch(spec)
+    if joint:
+        _train_joint(spec)
+    return _report(spec, joint)
+
+
+def _launch(spec: DilocoSpec) -> None:
+    """One process per worker; their progress lines pass through. When one fails, the
+    others are stopped and its error is raised."""
+    logs = spec.out / "logs"
+    logs.mkdir(exist_ok=True)
+    threads = max(1, (os.cpu_count() or 1) // spec.workers)
+    env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": str(threads)}
+    store = spec.out / "rendezvous"
+    procs, files = [], []
+    for rank in range(spec.workers):
+        log = open(logs / f"rank-{rank}.log", "w+")  # noqa: SIM115 (closed below)
+        cmd = [sys.executable, "-m", "magnet.tools.diloco.worker", "--spec"]
+        cmd += [str(spec.out / "spec.json"), "--store", str(store), "--rank", str(rank)]
+        procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+        files.append(log)
+    try:
+        _follow(procs, files)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        for f in files:
+            f.close()
+        store.unlink(missing_ok=True)
+
+
+def _follow(procs, files) -> None:
+    offsets = [0] * len(files)
+    while True:
+        for i, f in enumerate(files):
+            f.seek(offsets[i])
+            for line in f.read().splitlines():
+                if line.startswith("rank "):
+                    print(line, file=sys.stderr, flush=True)
+            offsets[i] = f.tell()
+        codes = [p.poll() for p in procs]
+        failed = next((i for i, c in enumerate(codes) if c not in (None, 0)), None)
+        if failed is not None:
+            files[failed].seek(0)
+            cause = _cause(files[failed].read().splitlines())
+            raise DistributedError(f"DiLoCo worker {failed} failed: {cause}")
+        if all(c == 0 for c in codes):
+            return
+        time.sleep(0.2)
+
+
+def _cause(lines: list[str]) -> str:
+    """The exception line of a traceback, else the last line."""
+    lines = [re.sub(r"^\[rank\d+\]:\s*", "", line).strip() for line in lines]
+    for line in reversed(lines):
+        head = line.split(":", 1)[0]
+        if head.endswith(("Error", "Exception")) and " " not in head:
+            return line
+    return lines[-1] if lines else "no output"
+
+
+def _train_joint(spec: DilocoSpec) -> None:
+    """One model on the mixture, batches taken from the domains in turn, with the workers'
+    total number of steps."""
+    import torch
+
+    from magnet.tools.bitnet.model import build_model
+    from magnet.tools.bitnet.tasks import make_task
+    from magnet.tools.bitnet.trainer import Trainer
+    from magnet.tools.datasets.tokenizer import ByteTokenizer
+    from magnet.tools.diloco.worker import save_model
+
+    cfg = spec.train_config(spec.domains[0])
+    cfg.steps = spec.inner_steps * spec.rounds * spec.workers
+    cfg.eval_every = cfg.checkpoint_every = cfg.steps + 1  # the table evaluates it at the end
+    tok = ByteTokenizer()
+    tasks = [make_task(load_dataset(d, "lm"), tok, cfg) for d in spec.domains]
+    cfg.model = cfg.model.model_copy(update=tasks[0].model_fields(tok))
+    torch.manual_seed(cfg.seed)
+    model = build_model("lm", cfg.model)
+    work = spec.out / "joint.run"
+    work.mkdir(exist_ok=True)
+    mixture = _Mixture(tasks)
+    trainer = Trainer(model, mixture, cfg, work)
+    for step in range(1, cfg.steps + 1):
+        _, loss, tokens = trainer.step()
+        trainer.state["step"] = step
+        if step % cfg.log_every == 0:
+            trainer.emit({"event": "train", "step": step, "loss": loss})
+    save_model(model, cfg.model_dump_json(indent=2), spec.out / "joint")
+
+
+class _Mixture:
+    """The domains' tasks in turn, one batch each."""
+
+    def __init__(self, tasks) -> None:
+        self.tasks, self.turn = tasks, 0
+
+    def train_batch(self, gen):
+        task = self.tasks[self.turn % len(self.tasks)]
+        self.turn += 1
+        return task.train_batch(gen)
+
+    def loss(self, model, batch):
+        return self.tasks[0].loss(model, batch)
+
+    def tokens(self, batch) -> int:
+        return self.tasks[0].tokens(batch)
+
+
+def _report(spec: DilocoSpec, joint: bool) -> dict:
+    import json
+
+    from magnet.tools.diloco.report import evaluate_models, format_table, retention
+    from magnet.tools.diloco.worker import worker_dir
+
+    models = {"base": spec.out / "base"}
+    specialists = {}
+    for rank in range(len(spec.domains)):  # the first worker of each domain
+        if spec.mode == "diloco":
+            name = f"specialist:{Path(spec.domain_of(rank)).name}"
+            models[name] = worker_dir(spec, rank) / "specialist"
+            specialists[spec.domain_of(rank)] = name
+    models["merged"] = spec.out / "merged"
+    if joint:
+        models["joint"] = spec.out / "joint"
+    table = evaluate_models(models, spec.domains)
+    ret = retention(table, specialists) if specialists else None
+    workers = [
+        json.loads((worker_dir(spec, r) / "worker.json").read_text()) for r in range(spec.workers)
+    ]
+    result = {
+        "spec": spec.model_dump(mode="json"),
+        "val_bits_per_byte": table,
+        "retention": ret,
+        "bytes_sent": sum(w["bytes_sent"] for w in workers),
+        "worker_seconds": max(w["seconds"] for w in workers),
+        "table": format_table(table, ret) if ret else None,
+    }
+    tmp = spec.out / "result.json.tmp"
+    tmp.write_text(json.dumps(result, indent=2))
+    os.replace(tmp, spec.out / "result.json")
+    return result
