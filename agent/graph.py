@@ -27,9 +27,11 @@ from magnet.agent.nodes.intake import intake
 from magnet.agent.nodes.plan import BASELINE_SEEDS, plan
 from magnet.agent.nodes.report import report
 from magnet.agent.nodes.review import review
-from magnet.agent.state import Budget
+from magnet.agent.state import Budget, ResearchSpec
 from magnet.agent.traces import TraceStore
 from magnet.tools.evaluate import noise_floor, verdict
+
+DILOCO_ROUNDS = 2  # outer steps per merged-specialists experiment
 
 
 class ResearchState(TypedDict, total=False):
@@ -85,7 +87,7 @@ class Deps:
                 self.home / "sessions" / sid / "study.db",
                 sid,
                 state["higher_is_better"],
-                state["spec"]["task"],
+                ResearchSpec(**state["spec"]).search_task,
             )
         return self._policies[sid]
 
@@ -149,8 +151,6 @@ def _data(state, deps):
 
 
 def _plan(state, deps):
-    from magnet.agent.state import ResearchSpec
-
     if (state.get("review") or {}).get("action") == "reject":
         _remember_rejection(state, deps)
     done, best = state["experiments"], state.get("best")
@@ -237,14 +237,13 @@ def _run(state, deps):
     work = deps.home / "sessions" / state["session_id"] / f"exp-{n:03d}"
     exp_id = f"{state['session_id']}-{n:03d}"
     with deps.progress(exp_id, state["steps"]) as on_metric:
-        outcome = run_training(
-            TrainRequest(
+        if len(spec.get("domains") or []) >= 2:
+            outcome = _run_diloco(state, diff, config, work, deps, on_metric)
+        else:
+            request = TrainRequest(
                 task=spec["task"], data=spec["dataset"], steps=state["steps"], overrides=overrides
-            ),
-            work,
-            deps.sandbox_limits,
-            on_metric=on_metric,
-        )
+            )
+            outcome = run_training(request, work, deps.sandbox_limits, on_metric=on_metric)
     value = (outcome.harness or {}).get(spec["metric"])
     return {
         "current": {
@@ -262,6 +261,36 @@ def _run(state, deps):
             "metrics": outcome.sandbox.metrics,
         }
     }
+
+
+def _run_diloco(state, diff, config, work, deps, on_metric):
+    """Specialists per domain merged with DiLoCo (`steps` split into DILOCO_ROUNDS rounds),
+    then merged by `merge` when that is not the outer step. A change of `merge` alone
+    re-merges the best experiment's specialists: no training."""
+    from magnet.sandboxes.experiment import run_diloco_experiment, run_merge_experiment
+    from magnet.tools.diloco.spec import DilocoSpec
+
+    domains, best = state["spec"]["domains"], state.get("best")
+    method = config.get("merge", "diloco")
+    if set(diff) == {"merge"} and best:
+        return run_merge_experiment(
+            Path(best["run_dir"]), domains, method, work, deps.sandbox_limits
+        )
+    steps = state["steps"]
+    rounds = min(DILOCO_ROUNDS, steps)
+    overrides = [f"{k}={v}" for k, v in config.items() if k != "merge"] + state["base_overrides"]
+    spec = DilocoSpec(
+        domains=domains, inner_steps=steps // rounds, rounds=rounds, overrides=overrides, out=work
+    )
+    trained = run_diloco_experiment(spec, work, deps.sandbox_limits, on_metric=on_metric)
+    if method == "diloco" or trained.sandbox.status != "ok":
+        return trained
+    merged = run_merge_experiment(
+        trained.run_dir, domains, method, work / "remerge", deps.sandbox_limits
+    )
+    merged.sandbox.wall_s += trained.sandbox.wall_s  # the budget counts the training too
+    merged.sandbox.metrics = trained.sandbox.metrics
+    return merged
 
 
 def _evaluate(state, deps):

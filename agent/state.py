@@ -40,6 +40,14 @@ class ResearchSpec(BaseModel):
     domain: str = Field("", description="the subject, in a few words")
     metric: str = Field(description="bits_per_byte for lm, balanced_accuracy otherwise")
     target: float | None = Field(None, description="stop when the metric reaches this")
+    domains: list[str] = Field(
+        [], description="2+ LM datasets when the goal names several domains, else empty"
+    )
+
+    @property
+    def search_task(self) -> str:
+        """What the search space is cut for: "diloco" when specialists are merged."""
+        return "diloco" if len(self.domains) >= 2 else self.task
 
 
 class ExperimentProposal(BaseModel):

@@ -3,6 +3,8 @@
 Reads: goal, an optional dataset given by flag. Asks the LLM (prompts/intake.md.j2) for a
 ResearchSpec; keyword rules fill in when the LLM fails, and a dataset named by flag or by a
 keyword in the goal overrules the LLM's choice (a small model guesses).
+A goal that names several language domains ("Python code and Shakespeare") gets one
+specialist per domain, merged with DiLoCo (spec.domains).
 Writes: spec, and trace notes on what was decided how.
 Next: data. A goal nothing can serve is an UnsupportedGoal naming what is supported.
 """
@@ -52,8 +54,35 @@ def intake(goal: str, llm: Llm, dataset: str | None = None) -> tuple[ResearchSpe
             f"({'the --data flag' if dataset else 'keywords in the goal'})"
         )
         spec = fallback
+    domains = [] if dataset else _domains(goal)
+    if len(domains) >= 2:
+        notes.append(
+            f"intake: the goal names {len(domains)} domains ({', '.join(domains)}): "
+            "a specialist each, merged with DiLoCo"
+        )
+        spec = spec.model_copy(update={"task": "lm", "dataset": domains[0], "domains": domains})
+    else:
+        usable = _usable_domains(spec.domains) if spec.task == "lm" else []
+        spec = spec.model_copy(update={"domains": usable})
     spec = spec.model_copy(update={"metric": METRICS[spec.task]})
     return spec, notes, answer.tokens
+
+
+def _domains(goal: str) -> list[str]:
+    """Every built-in language dataset the goal names by keyword."""
+    return [
+        ds
+        for pattern, ds in KEYWORDS
+        if BUILTINS[ds].task == "lm" and re.search(pattern, goal, re.IGNORECASE)
+    ]
+
+
+def _usable_domains(names: list[str]) -> list[str]:
+    """The LLM's domains that are language datasets, if two or more of them are."""
+    usable = [
+        n for n in dict.fromkeys(names) if _usable(ResearchSpec(task="lm", dataset=n, metric=""))
+    ]
+    return usable if len(usable) >= 2 else []
 
 
 def _from_keywords(goal: str, dataset: str | None) -> ResearchSpec | None:

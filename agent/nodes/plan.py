@@ -71,7 +71,7 @@ def plan(
             diff, extra = _edit(candidates[chosen].diff, diff)
             if extra:
                 notes.append(f"plan: kept candidate {chosen}'s settings only, not {extra}")
-        diff, clip_notes = clip(diff, spec.task)
+        diff, clip_notes = clip(diff, spec.search_task)
         notes += [f"plan: clipped {n}" for n in clip_notes]
         proposal = proposal.model_copy(update={"config_diff": diff, "candidate": chosen})
         if not diff or tried({**base, **diff}):

@@ -1,4 +1,5 @@
-"""report: the session as Markdown: goal, baseline → best, experiments, failures, best config.
+"""report: the session as Markdown: goal, baseline → best, experiments, failures, best config,
+and for merged specialists the per-domain table.
 
 Reads: goal, spec, experiments, best, stop_reason, lessons. Writes: report (the text), also
 saved as report.md in the session directory. Next: the end.
@@ -40,4 +41,23 @@ def report(state: dict) -> str:
             f"- config: {best['config']}",
             f"- checkpoint: `{best['run_dir']}`",
         ]
+        lines += _domains(next((e for e in done if e["id"] == best["experiment_id"]), {}))
     return "\n".join(lines) + "\n"
+
+
+def _domains(experiment: dict) -> list[str]:
+    """Specialists merged with DiLoCo: val bits per byte per domain, and retention."""
+    harness = experiment.get("harness") or {}
+    if not harness.get("table"):
+        return []
+    ret = harness["retention"]
+    worst = "n/a" if ret["worst"] is None else f"{ret['worst']:.0%}"
+    mean = "n/a" if ret["mean"] is None else f"{ret['mean']:.0%}"
+    return [
+        "",
+        "## Domains (val bits per byte; merged with DiLoCo)",
+        "",
+        harness["table"],
+        "",
+        f"retention = (base - merged) / (base - specialist): mean {mean}, worst {worst}",
+    ]

@@ -100,3 +100,26 @@ def test_fixed_settings_are_never_searched(runner, scripted_llm):
     assert last["diff"] == {"lr": 0.001}  # n_layers is fixed by TINY (n_layers=1)
     result = json.loads((Path(last["run_dir"]) / "config.json").read_text())
     assert result["model"]["n_layers"] == 1
+
+
+@pytest.mark.integration
+def test_a_two_domain_goal_trains_specialists_and_can_merge_them_again(runner, scripted_llm):
+    scripted_llm(
+        '{"task": "lm", "dataset": "shakespeare", "metric": "bits_per_byte"}',
+        '{"candidate": null, "hypothesis": "TIES", "config_diff": {"merge": "ties"}}',
+    )
+    sid, _ = start(runner, "one expert for Python code and Shakespeare", "auto", 3, steps=4)
+    state = runner.state(sid)
+    baseline, _, remerged = state["experiments"]
+    harness = baseline["harness"]
+    assert baseline["status"] == "ok" and set(harness["val_bits_per_byte"]["merged"]) == {
+        "shakespeare",
+        "python-stdlib",
+    }
+    merged = harness["val_bits_per_byte"]["merged"].values()
+    assert baseline["value"] == pytest.approx(sum(merged) / 2)
+    # A change of the merge method alone re-merges the best run's specialists: no training.
+    assert remerged["diff"] == {"merge": "ties"} and remerged["status"] == "ok"
+    method = json.loads((Path(remerged["run_dir"]) / "merged" / "merge.json").read_text())
+    assert method["method"] == "ties" and remerged["value"] is not None
+    assert "## Domains" in state["report"] and "retention" in state["report"]

@@ -28,6 +28,13 @@ def diloco_command(
         Literal["none", "bf16", "int8"], typer.Option(help="pseudo-gradient transport")
     ] = "none",
     outer_lr: Annotated[float, typer.Option(help="outer Nesterov SGD learning rate")] = 0.7,
+    fault_tolerant: Annotated[
+        bool,
+        typer.Option(
+            help="torchft: the others go on when a worker dies (its servers listen on every "
+            "interface)"
+        ),
+    ] = False,
     joint: Annotated[
         bool, typer.Option(help="also train one model on the mixture, same steps")
     ] = True,
@@ -62,6 +69,7 @@ def diloco_command(
             rounds=rounds,
             compression=compression,
             outer_lr=outer_lr,
+            fault_tolerant=fault_tolerant,
             overrides=settings,
             out=target,
         )
@@ -70,9 +78,10 @@ def diloco_command(
     result = run_diloco(spec, joint)
     console.out.print(result["table"], markup=False, highlight=False)
     ret = result["retention"]
+    lost = f"\nworkers lost: {result['lost_workers']}" if result["lost_workers"] else ""
     console.out.print(
         f"retention: mean {_pct(ret['mean'])}, worst {_pct(ret['worst'])}\n"
-        f"bytes sent: {result['bytes_sent']:,}\nout: {target}",
+        f"bytes sent: {result['bytes_sent']:,}{lost}\nout: {target}",
         highlight=False,
     )
 

@@ -22,6 +22,32 @@ from magnet.tools.datasets.tokenizer import ByteTokenizer
 from magnet.tools.errors import RunDirError
 
 
+def score(spec, joint: bool = False) -> dict:
+    """The harness's view of a finished run in spec.out: the per-domain table of base, each
+    domain's first specialist, merged (and joint), retention, and the merged model's mean."""
+    from magnet.tools.diloco.worker import worker_dir
+
+    models = {"base": spec.out / "base"}
+    specialists = {}
+    if spec.mode == "diloco":
+        for rank in range(len(spec.domains)):
+            path = worker_dir(spec, rank) / "specialist"
+            if path.exists():  # a worker lost in fault-tolerant mode left none
+                name = f"specialist:{Path(spec.domain_of(rank)).name}"
+                models[name], specialists[spec.domain_of(rank)] = path, name
+    models["merged"] = spec.out / "merged"
+    if joint:
+        models["joint"] = spec.out / "joint"
+    table = evaluate_models(models, spec.domains)
+    ret = retention(table, specialists) if specialists else None
+    return {
+        "bits_per_byte": statistics.fmean(table["merged"].values()),
+        "val_bits_per_byte": table,
+        "retention": ret,
+        "table": format_table(table, ret) if ret else None,
+    }
+
+
 def evaluate_models(models: dict[str, Path], domains: list[str]) -> dict[str, dict[str, float]]:
     """{model name: {domain: val bits per byte}} for model directories of one architecture."""
     loaded = {name: _load(path) for name, path in models.items()}
@@ -55,7 +81,7 @@ def format_table(table: dict[str, dict[str, float]], ret: dict) -> str:
     lines.append("|---" * (len(domains) + 1) + "|")
     for name, row in table.items():
         lines.append(f"| {name} | " + " | ".join(f"{row[d]:.4f}" for d in domains) + " |")
-    cells = [_pct(ret["per_domain"].get(d)) for d in domains]
+    cells = [_pct(ret["per_domain"].get(d)) for d in domains]  # n/a: no specialist
     lines.append("| retention | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

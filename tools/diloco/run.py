@@ -31,13 +31,13 @@ def run_diloco(spec: DilocoSpec, joint: bool = True) -> dict:
         raise RunDirError(f"{spec.out} already exists and is not empty")
     spec.out.mkdir(parents=True, exist_ok=True)
     (spec.out / "spec.json").write_text(spec.model_dump_json(indent=2))
-    _launch(spec)
+    lost = _launch(spec)
     if joint:
         _train_joint(spec)
-    return _report(spec, joint)
+    return _report(spec, joint, lost)
 
 
-def _launch(spec: DilocoSpec) -> None:
+def _launch(spec: DilocoSpec) -> list[int]:
     """One process per worker; their progress lines pass through. When one fails, the
     others are stopped and its error is raised."""
     logs = spec.out / "logs"
@@ -45,15 +45,22 @@ def _launch(spec: DilocoSpec) -> None:
     threads = max(1, (os.cpu_count() or 1) // spec.workers)
     env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": str(threads)}
     store = spec.out / "rendezvous"
+    if spec.fault_tolerant:
+        from magnet.tools.diloco.ft import start_lighthouse
+
+        lighthouse = start_lighthouse(spec.workers)
+        meet = ["--lighthouse", lighthouse.address()]
+    else:
+        meet = ["--store", str(store)]
     procs, files = [], []
     for rank in range(spec.workers):
         log = open(logs / f"rank-{rank}.log", "w+")  # noqa: SIM115 (closed below)
         cmd = [sys.executable, "-m", "magnet.tools.diloco.worker", "--spec"]
-        cmd += [str(spec.out / "spec.json"), "--store", str(store), "--rank", str(rank)]
+        cmd += [str(spec.out / "spec.json"), "--rank", str(rank), *meet]
         procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
         files.append(log)
     try:
-        _follow(procs, files)
+        lost = _follow(procs, files, tolerate=spec.fault_tolerant)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -62,10 +69,17 @@ def _launch(spec: DilocoSpec) -> None:
         for f in files:
             f.close()
         store.unlink(missing_ok=True)
+        if spec.fault_tolerant:
+            lighthouse.shutdown()
+    if not (spec.out / "merged").exists():
+        raise DistributedError("no DiLoCo worker finished")
+    return lost
 
 
-def _follow(procs, files) -> None:
-    offsets = [0] * len(files)
+def _follow(procs, files, tolerate: bool) -> list[int]:
+    """Wait for the workers, passing on their progress lines; the ranks that failed. A
+    failure stops the run with its error, unless `tolerate`d (fault-tolerant mode)."""
+    offsets, lost = [0] * len(files), []
     while True:
         for i, f in enumerate(files):
             f.seek(offsets[i])
@@ -74,13 +88,16 @@ def _follow(procs, files) -> None:
                     print(line, file=sys.stderr, flush=True)
             offsets[i] = f.tell()
         codes = [p.poll() for p in procs]
-        failed = next((i for i, c in enumerate(codes) if c not in (None, 0)), None)
-        if failed is not None:
-            files[failed].seek(0)
-            cause = _cause(files[failed].read().splitlines())
-            raise DistributedError(f"DiLoCo worker {failed} failed: {cause}")
-        if all(c == 0 for c in codes):
-            return
+        for i, code in enumerate(codes):
+            if code not in (None, 0) and i not in lost:
+                files[i].seek(0)
+                cause = _cause(files[i].read().splitlines())
+                if not tolerate:
+                    raise DistributedError(f"DiLoCo worker {i} failed: {cause}")
+                print(f"worker {i} is gone ({cause}); the others go on", file=sys.stderr)
+                lost.append(i)
+        if all(c is not None for c in codes):
+            return lost
         time.sleep(0.2)
 
 
@@ -143,36 +160,51 @@ class _Mixture:
         return self.tasks[0].tokens(batch)
 
 
-def _report(spec: DilocoSpec, joint: bool) -> dict:
+def _report(spec: DilocoSpec, joint: bool, lost: list[int]) -> dict:
     import json
 
-    from magnet.tools.diloco.report import evaluate_models, format_table, retention
+    from magnet.tools.diloco.report import score
     from magnet.tools.diloco.worker import worker_dir
 
-    models = {"base": spec.out / "base"}
-    specialists = {}
-    for rank in range(len(spec.domains)):  # the first worker of each domain
-        if spec.mode == "diloco":
-            name = f"specialist:{Path(spec.domain_of(rank)).name}"
-            models[name] = worker_dir(spec, rank) / "specialist"
-            specialists[spec.domain_of(rank)] = name
-    models["merged"] = spec.out / "merged"
-    if joint:
-        models["joint"] = spec.out / "joint"
-    table = evaluate_models(models, spec.domains)
-    ret = retention(table, specialists) if specialists else None
     workers = [
-        json.loads((worker_dir(spec, r) / "worker.json").read_text()) for r in range(spec.workers)
+        json.loads((worker_dir(spec, r) / "worker.json").read_text())
+        for r in range(spec.workers)
+        if r not in lost
     ]
     result = {
         "spec": spec.model_dump(mode="json"),
-        "val_bits_per_byte": table,
-        "retention": ret,
+        **score(spec, joint),
         "bytes_sent": sum(w["bytes_sent"] for w in workers),
         "worker_seconds": max(w["seconds"] for w in workers),
-        "table": format_table(table, ret) if ret else None,
+        "lost_workers": lost,
     }
     tmp = spec.out / "result.json.tmp"
     tmp.write_text(json.dumps(result, indent=2))
     os.replace(tmp, spec.out / "result.json")
     return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m magnet.tools.diloco.run --spec spec.json [--no-joint]`: the sandbox entry.
+    Exit 0 when the run finished, 2 with one `Error:` line."""
+    import argparse
+
+    from pydantic import ValidationError
+
+    from magnet.tools.errors import MagnetError
+
+    parser = argparse.ArgumentParser(prog="python -m magnet.tools.diloco.run")
+    parser.add_argument("--spec", type=Path, required=True, help="DilocoSpec JSON")
+    parser.add_argument("--no-joint", action="store_true", help="skip the mixture baseline")
+    args = parser.parse_args(argv)
+    try:
+        spec = DilocoSpec.model_validate_json(args.spec.read_text())
+        run_diloco(spec, joint=not args.no_joint)
+    except (MagnetError, OSError, ValidationError) as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

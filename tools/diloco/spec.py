@@ -21,12 +21,15 @@ class DilocoSpec(BaseModel):
     compression: Compression = "none"
     outer_lr: float = Field(0.7, gt=0)
     outer_momentum: float = Field(0.9, ge=0, lt=1)
+    fault_tolerant: bool = Field(False, description="torchft: survivors go on when one dies")
     overrides: list[str] = Field([], description="key=value training settings")
     out: Path
 
     @model_validator(mode="after")
     def _workers(self) -> DilocoSpec:
         self.workers = self.workers or len(self.domains)
+        if self.fault_tolerant and self.mode != "diloco":
+            raise ValueError("fault tolerance is for DiLoCo syncs, not data parallel")
         if self.workers % len(self.domains):
             raise ValueError(
                 f"workers ({self.workers}) must be a multiple of the domains ({len(self.domains)})"

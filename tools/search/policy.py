@@ -48,6 +48,7 @@ RULES: dict[str, list[tuple[str, dict]]] = {
 # batch can cost many times the baseline. Size changes come from the failure rules and the
 # planner.
 TPE_KEYS = ("lr", "warmup_steps", "weight_decay")
+MERGES = ("ties", "average")
 DEFAULTS = {
     "lr": 2e-3,
     "warmup_steps": 30,
@@ -56,6 +57,7 @@ DEFAULTS = {
     "seq_len": 256,
     "n_layers": 4,
     "tokenizer": "byte",
+    "merge": "diloco",
 }
 
 
@@ -84,11 +86,16 @@ class SearchPolicy:
         )
 
     def candidates(self, base: dict, last_kind: str | None = None, n: int = 3) -> list[Candidate]:
-        """Rule candidates for the last failure kind, then TPE suggestions, up to n."""
+        """Rule candidates for the last diagnosis (for merged specialists, other ways to
+        merge them too), then TPE suggestions, up to n."""
         self._close_unchosen()
         rules = [
             self._rule(base, reason, change) for reason, change in RULES.get(last_kind or "", [])
         ]
+        if self.task == "diloco":  # specialists exist: other ways to combine them cost no training
+            rules += [
+                self._rule(base, f"combine the specialists by {m}", {"merge": m}) for m in MERGES
+            ]
         found = [c for c in rules if c is not None][:n]
         for _ in range(n - len(found)):
             trial = self.study.ask(self._distributions())

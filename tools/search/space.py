@@ -18,7 +18,7 @@ class Param:
     log: bool = False
     integer: bool = False
     choices: tuple = ()
-    tasks: tuple = ("lm", "classify", "direction")  # where the setting changes anything
+    tasks: tuple = ("lm", "classify", "direction", "diloco")  # where it changes anything
 
     def schema(self) -> dict:
         if self.choices:
@@ -40,7 +40,8 @@ class Param:
         return int(round(number)) if self.integer else number
 
 
-TEXT = ("lm", "classify")  # series windows are fixed by the dataset
+# Series windows are fixed by the dataset; merged specialists share the byte vocabulary.
+TEXT = ("lm", "classify", "diloco")
 SPACE: dict[str, Param] = {
     "lr": Param(1e-4, 1e-2, log=True),
     "warmup_steps": Param(0, 200, integer=True),
@@ -52,7 +53,9 @@ SPACE: dict[str, Param] = {
     "n_layers": Param(1, 8, integer=True),
     "d_model": Param(choices=(256, 512)),
     "ffn_dim": Param(choices=(256, 512, 768, 1024, 1536)),
-    "tokenizer": Param(choices=("byte", "bpe"), tasks=TEXT),
+    "tokenizer": Param(choices=("byte", "bpe"), tasks=("lm", "classify")),
+    # How merged specialists' final model is made from their last round (diloco: the sync).
+    "merge": Param(choices=("diloco", "average", "task-arithmetic", "ties"), tasks=("diloco",)),
 }
 
 

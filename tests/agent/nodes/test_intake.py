@@ -46,3 +46,24 @@ def test_keywords_in_the_goal_overrule_a_small_models_guess(scripted_llm):
     spec, notes, _ = intake("predict the S&P 500 direction", LLM)
     assert (spec.task, spec.dataset) == ("direction", "sp500")
     assert any("the LLM chose python-stdlib" in n for n in notes)
+
+
+def test_a_goal_naming_two_language_domains_merges_specialists(scripted_llm):
+    scripted_llm('{"task": "lm", "dataset": "python-stdlib", "metric": "bits_per_byte"}')
+    spec, notes, _ = intake("an expert for Python code and Shakespeare", LLM)
+    assert spec.domains == ["shakespeare", "python-stdlib"] and spec.search_task == "diloco"
+    assert (spec.task, spec.dataset) == ("lm", "shakespeare")
+    assert any("merged with DiLoCo" in n for n in notes)
+
+
+def test_the_llms_domains_count_only_when_they_are_two_language_datasets(scripted_llm):
+    scripted_llm(
+        '{"task": "lm", "dataset": "shakespeare", "metric": "bits_per_byte", '
+        '"domains": ["shakespeare", "shakespeare", "sms-spam"]}',
+        '{"task": "classify", "dataset": "sms-spam", "metric": "balanced_accuracy", '
+        '"domains": ["shakespeare", "python-stdlib"]}',
+    )
+    one, _, _ = intake("write like Shakespeare", LLM)
+    assert one.domains == [] and one.search_task == "lm"
+    scam, _, _ = intake("classify scam messages", LLM)
+    assert scam.domains == []

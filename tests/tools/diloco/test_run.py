@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -88,3 +90,28 @@ def test_bad_domains_and_mismatched_merges_are_one_error_line(tmp_path):
         "merge", "--base", tmp_path, "--specialists", tmp_path, "--out", tmp_path / "m"
     )
     assert missing.returncode == 1 and "no readable config.json" in missing.stderr
+
+
+@pytest.mark.integration
+def test_fault_tolerant_survivors_go_on_when_a_worker_is_killed(tmp_path):
+    out = tmp_path / "ft"
+    args = ["diloco", "--domains", *DOMAINS, "--inner-steps", "5", "--rounds", "4"]
+    args += ["--fault-tolerant", "--no-joint", "--out", str(out), *SMALL]
+    cli = [sys.executable, "-m", "magnet.agent.cli", *args]
+    proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    victim = out / "workers" / "1-shakespeare"
+    deadline = time.time() + 240
+    while proc.poll() is None and time.time() < deadline:  # kill it after its first sync
+        metrics = victim / "metrics.jsonl"
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= 7:
+            os.kill(int((victim / "pid").read_text()), signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr[-2000:]
+    assert "workers lost: [1]" in stdout and "worker 1 is gone" in stderr
+    result = json.loads((out / "result.json").read_text())
+    steps = [json.loads(x)["step"] for x in (out / "workers/0-python-stdlib/metrics.jsonl").open()]
+    assert steps[-1] == 20 and result["lost_workers"] == [1]
+    merged = result["val_bits_per_byte"]["merged"]
+    assert all(merged[d] < result["val_bits_per_byte"]["base"][d] for d in DOMAINS)

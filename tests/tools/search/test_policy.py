@@ -1,12 +1,14 @@
 import math
 
 from magnet.tools.bitnet.config import override_keys
+from magnet.tools.diloco.merge import METHODS
 from magnet.tools.search.policy import SearchPolicy
 from magnet.tools.search.space import SPACE, clip
 
 
-def test_every_searchable_key_is_a_training_setting():
-    assert set(SPACE) <= set(override_keys())
+def test_every_searchable_key_is_a_training_setting_or_the_merge_method():
+    assert set(SPACE) - {"merge"} <= set(override_keys())
+    assert SPACE["merge"].choices == METHODS and SPACE["merge"].tasks == ("diloco",)
 
 
 def test_clip_keeps_values_in_range_and_says_what_changed():
@@ -51,6 +53,9 @@ def test_a_rule_that_changes_nothing_here_is_skipped(tmp_path):
     assert found[0].diff == {"batch_size": 32}  # bpe is in place already
     series = SearchPolicy(tmp_path / "s.db", "s", higher_is_better=True, task="direction")
     assert series.candidates({}, last_kind="no_change", n=1)[0].diff == {"batch_size": 32}
+    merged = SearchPolicy(tmp_path / "d.db", "s", higher_is_better=False, task="diloco")
+    found = merged.candidates({"merge": "ties"}, last_kind="improved", n=2)
+    assert found[0].diff == {"merge": "average"} and found[1].reason == "TPE suggestion"
 
 
 def test_clip_drops_settings_the_task_does_not_use():
