@@ -215,7 +215,7 @@ def _review(state, deps):
 
         diff = {
             **state["proposal"]["config_diff"],
-            **clip(reply.get("set", {}), state["spec"]["task"])[0],
+            **clip(reply.get("set", {}), ResearchSpec(**state["spec"]).search_task)[0],
         }
         update["proposal"] = {**state["proposal"], "config_diff": diff}
     elif reply["action"] in ("reject", "respond"):
@@ -237,7 +237,7 @@ def _run(state, deps):
     work = deps.home / "sessions" / state["session_id"] / f"exp-{n:03d}"
     exp_id = f"{state['session_id']}-{n:03d}"
     with deps.progress(exp_id, state["steps"]) as on_metric:
-        if len(spec.get("domains") or []) >= 2:
+        if ResearchSpec(**spec).search_task == "diloco":
             outcome = _run_diloco(state, diff, config, work, deps, on_metric)
         else:
             request = TrainRequest(

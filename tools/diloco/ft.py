@@ -22,7 +22,7 @@ HEARTBEAT_MS = 2000  # a worker silent this long is out of the next quorum
 JOIN_MS = 30_000  # the first quorum waits this long for every worker to start
 
 
-def start_lighthouse(workers: int):
+def start_lighthouse():
     """The quorum coordinator, in the calling process; `.address()` for the workers."""
     os.environ.setdefault("RUST_LOG", "warn")  # its quorum log is several lines a sync
     from torchft._torchft import LighthouseServer

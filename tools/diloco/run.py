@@ -39,7 +39,8 @@ def run_diloco(spec: DilocoSpec, joint: bool = True) -> dict:
 
 def _launch(spec: DilocoSpec) -> list[int]:
     """One process per worker; their progress lines pass through. When one fails, the
-    others are stopped and its error is raised."""
+    others are stopped and its error is raised (fault tolerant: the others go on); the ranks
+    lost."""
     logs = spec.out / "logs"
     logs.mkdir(exist_ok=True)
     threads = max(1, (os.cpu_count() or 1) // spec.workers)
@@ -48,7 +49,7 @@ def _launch(spec: DilocoSpec) -> list[int]:
     if spec.fault_tolerant:
         from magnet.tools.diloco.ft import start_lighthouse
 
-        lighthouse = start_lighthouse(spec.workers)
+        lighthouse = start_lighthouse()
         meet = ["--lighthouse", lighthouse.address()]
     else:
         meet = ["--store", str(store)]
@@ -139,6 +140,8 @@ def _train_joint(spec: DilocoSpec) -> None:
         trainer.state["step"] = step
         if step % cfg.log_every == 0:
             trainer.emit({"event": "train", "step": step, "loss": loss})
+        if step % spec.inner_steps == 0:
+            print(f"joint: step {step}/{cfg.steps}, loss {loss:.3f}", file=sys.stderr, flush=True)
     save_model(model, cfg.model_dump_json(indent=2), spec.out / "joint")
 
 
