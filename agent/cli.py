@@ -17,6 +17,7 @@ from magnet.memory.cli import app as memory_app
 from magnet.sandboxes.cli import app as sandbox_app
 from magnet.tools import console
 from magnet.tools.bitnet.cli import train_command
+from magnet.tools.chain.cli import app as chain_app
 from magnet.tools.datasets.cli import app as data_app
 from magnet.tools.diloco.cli import diloco_command, merge_command
 from magnet.tools.errors import MagnetError
@@ -36,6 +37,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(memory_app, name="memory")
 app.command("diloco")(diloco_command)
 app.command("merge")(merge_command)
+app.add_typer(chain_app, name="chain")
 for name, command in research_cli.COMMANDS.items():
     app.command(name)(command)
 

@@ -360,7 +360,12 @@ def _record(state, deps):
     from magnet.memory.findings import config_hash
 
     cur = state["current"]
-    payload = {"config": cur["config"], "metrics": cur["harness"], "verdict": cur["verdict"]}
+    payload = {
+        "config": cur["config"],
+        "metrics": cur["harness"],
+        "verdict": cur["verdict"],
+        "metric": cur["value"],  # the primary metric, which goes on-chain
+    }
     deps.traces.outbox_add(
         state["session_id"], cur["id"], "experiment", config_hash(payload), payload
     )

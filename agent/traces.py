@@ -46,6 +46,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             UNIQUE (session_id, experiment_id, kind));
     """,
     ),
+    ("003_outbox_record_id", "ALTER TABLE outbox ADD COLUMN record_id INTEGER;"),
 ]
 
 
@@ -170,14 +171,22 @@ class TraceStore:
 
     def outbox(self, sid: str | None = None, unsent_only: bool = False) -> list[dict]:
         sql = (
-            "SELECT id, session_id, experiment_id, kind, content_hash, payload, sent_at "
-            "FROM outbox WHERE (? IS NULL OR session_id = ?)"
+            "SELECT id, session_id, experiment_id, kind, content_hash, payload, sent_at, "
+            "record_id FROM outbox WHERE (? IS NULL OR session_id = ?)"
         )
         if unsent_only:
             sql += " AND sent_at IS NULL"
         rows = self.db.execute(sql + " ORDER BY id", (sid, sid))
-        keys = ("id", "session_id", "experiment_id", "kind", "content_hash", "payload", "sent_at")
-        return [dict(zip(keys, r[:5] + (json.loads(r[5]), r[6]), strict=True)) for r in rows]
+        keys = ("id", "session_id", "experiment_id", "kind", "content_hash", "payload")
+        keys += ("sent_at", "record_id")
+        return [dict(zip(keys, r[:5] + (json.loads(r[5]),) + r[6:], strict=True)) for r in rows]
+
+    def outbox_sent(self, row_id: int, record_id: int) -> None:
+        """The row is on-chain as `record_id`; it is not sent again."""
+        self.db.execute(
+            "UPDATE outbox SET sent_at = ?, record_id = ? WHERE id = ?",
+            (time.time(), record_id, row_id),
+        )
 
 
 def _session(row) -> Session:

@@ -43,3 +43,7 @@ class MergeError(MagnetError):
 
 class DistributedError(MagnetError):
     """A distributed run could not start or a worker failed; shown to users."""
+
+
+class ChainError(MagnetError):
+    """A chain cannot be reached or refuses a record; shown to users (never with a key)."""
