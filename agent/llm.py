@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
 
+from magnet.tools.errors import first_problem
+
 DEFAULT_MODEL = "local/smollm2-135m-instruct"
 RETRIES = 1
 SYSTEM = "You are MAGNET's research planner. Answer with JSON that matches the schema."
@@ -57,7 +59,7 @@ class Llm:
                 answer.value = schema.model_validate_json(content)
                 return answer
             except ValidationError as e:
-                problem = _first_problem(e)
+                problem = first_problem(e, "answer")
                 answer.errors.append(f"{name}: invalid answer ({problem})")
                 messages += [
                     {"role": "assistant", "content": content},
@@ -85,9 +87,3 @@ class Llm:
             max_tokens=self.max_tokens,
             temperature=0.2,
         )
-
-
-def _first_problem(e: ValidationError) -> str:
-    err = e.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "answer"
-    return f"{where}: {err['msg']}"

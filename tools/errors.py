@@ -47,3 +47,15 @@ class DistributedError(MagnetError):
 
 class ChainError(MagnetError):
     """A chain cannot be reached or refuses a record; shown to users (never with a key)."""
+
+
+def first_problem(e, nothing: str = "value", hide: tuple[str, ...] = ()) -> str:
+    """A pydantic ValidationError as one line, `field.path: message`, from its first error;
+    `hide` drops path parts a user never typed (e.g. "model"). Other errors: their text."""
+    errors = getattr(e, "errors", None)
+    if not callable(errors):
+        return str(e)
+    err = errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    where = ".".join(p for p in loc if p not in hide) or ".".join(loc) or nothing
+    return f"{where}: {err['msg'].removeprefix('Value error, ')}"

@@ -50,14 +50,14 @@ def _domains(experiment: dict) -> list[str]:
     harness = experiment.get("harness") or {}
     if not harness.get("table"):
         return []
-    ret = harness["retention"]
-    worst = "n/a" if ret["worst"] is None else f"{ret['worst']:.0%}"
-    mean = "n/a" if ret["mean"] is None else f"{ret['mean']:.0%}"
+    from magnet.tools.diloco.report import retention_summary
+
     return [
         "",
         "## Domains (val bits per byte; merged with DiLoCo)",
         "",
         harness["table"],
         "",
-        f"retention = (base - merged) / (base - specialist): mean {mean}, worst {worst}",
+        "retention = (base - merged) / (base - specialist): "
+        + retention_summary(harness["retention"]),
     ]

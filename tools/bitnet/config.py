@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from magnet.tools.bitnet.model import ModelConfig
 from magnet.tools.datasets.types import Task
-from magnet.tools.errors import ConfigError
+from magnet.tools.errors import ConfigError, first_problem
 
 # Ternary weights move only when a latent weight crosses a rounding boundary: BitNet recipes
 # train them with a larger learning rate than the same model in full precision.
@@ -89,11 +89,4 @@ def make_config(
     try:
         return TrainConfig.model_validate(values)
     except ValidationError as e:
-        raise ConfigError(_first_error(e)) from None
-
-
-def _first_error(e: ValidationError) -> str:
-    err = e.errors()[0]
-    loc = [str(p) for p in err["loc"]]
-    where = ".".join(p for p in loc if p != "model") or ".".join(loc) or "config"
-    return f"{where}: {err['msg'].removeprefix('Value error, ')}"
+        raise ConfigError(first_problem(e, "config", hide=("model",))) from None

@@ -50,9 +50,10 @@ def diloco_command(
 
     Example: magnet diloco --domains python-stdlib shakespeare --inner-steps 50 n_layers=2
     """
+    from magnet.tools.diloco.report import retention_summary
     from magnet.tools.diloco.run import run_diloco
     from magnet.tools.diloco.spec import DilocoSpec
-    from magnet.tools.errors import ConfigError
+    from magnet.tools.errors import ConfigError, first_problem
     from magnet.tools.paths import magnet_home
 
     extra = more or []
@@ -74,13 +75,12 @@ def diloco_command(
             out=target,
         )
     except ValueError as e:
-        raise ConfigError(_first(e)) from None
+        raise ConfigError(first_problem(e)) from None
     result = run_diloco(spec, joint)
     console.out.print(result["table"], markup=False, highlight=False)
-    ret = result["retention"]
     lost = f"\nworkers lost: {result['lost_workers']}" if result["lost_workers"] else ""
     console.out.print(
-        f"retention: mean {_pct(ret['mean'])}, worst {_pct(ret['worst'])}\n"
+        f"retention: {retention_summary(result['retention'])}\n"
         f"bytes sent: {result['bytes_sent']:,}{lost}\nout: {target}",
         highlight=False,
     )
@@ -122,11 +122,3 @@ def _stamp() -> str:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
-
-
-def _first(e: ValueError) -> str:
-    errors = getattr(e, "errors", None)
-    if callable(errors):
-        err = errors()[0]
-        return f"{'.'.join(map(str, err['loc'])) or 'value'}: {err['msg']}"
-    return str(e)

@@ -9,7 +9,6 @@ comparable across models).
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 
@@ -86,6 +85,10 @@ def format_table(table: dict[str, dict[str, float]], ret: dict) -> str:
     return "\n".join(lines)
 
 
+def retention_summary(ret: dict) -> str:
+    return f"mean {_pct(ret['mean'])}, worst {_pct(ret['worst'])}"
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
@@ -99,7 +102,3 @@ def _load(path: Path):
     load_checkpoint(path / FILENAME, model)
     model.eval()
     return model, cfg
-
-
-def load_result(out: Path) -> dict:
-    return json.loads((out / "result.json").read_text())
