@@ -69,6 +69,7 @@ class Deps:
     memory_path: Path | None = None
     # (experiment id, steps) → a context whose value receives each metrics record, or None.
     progress: Callable[[str, int], AbstractContextManager] = lambda exp_id, steps: nullcontext()
+    chain: Any = None  # a tools.chain.ledger.Ledger: record sends the outbox there; None: kept
     _policies: dict = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -144,9 +145,14 @@ def _intake(state, deps):
 
 
 def _data(state, deps):
-    from magnet.tools.datasets import load_dataset
+    from magnet.tools.datasets import data_ref, load_dataset
 
-    card = load_dataset(state["spec"]["dataset"], state["spec"]["task"]).card
+    spec = state["spec"]
+    card = load_dataset(spec["dataset"], spec["task"]).card
+    # The card's sha256 is the dataset record's content hash (tools/chain/outbox.py).
+    payload = {"dataset": data_ref(spec["dataset"]), "task": spec["task"], "name": card.name}
+    sid = state["session_id"]
+    deps.traces.outbox_add(sid, f"{sid}-data", "dataset", card.sha256, payload)
     return {"card": card.model_dump()}
 
 
@@ -357,9 +363,11 @@ def _remember(state, deps):
 
 
 def _record(state, deps):
-    from magnet.memory.findings import config_hash
+    """Queue the experiment (and the model, when it is the new best) for the ledger; send
+    the outbox when a chain is configured. A chain that is down only delays the records."""
+    from magnet.tools.chain.outbox import content_hash
 
-    cur = state["current"]
+    cur, sid = state["current"], state["session_id"]
     payload = {
         "config": cur["config"],
         "metrics": cur["harness"],
@@ -367,12 +375,33 @@ def _record(state, deps):
         "metric": cur["value"],  # the primary metric, which goes on-chain
     }
     deps.traces.outbox_add(
-        state["session_id"], cur["id"], "experiment", config_hash(payload), payload
+        sid, cur["id"], "experiment", content_hash("experiment", payload), payload
     )
+    model = _model_file(Path(cur["run_dir"]))
+    if (state.get("best") or {}).get("experiment_id") == cur["id"] and model:
+        kind = "merge" if ResearchSpec(**state["spec"]).search_task == "diloco" else "model"
+        payload = {"path": str(model), "metric": cur["value"]}
+        deps.traces.outbox_add(sid, cur["id"], kind, content_hash(kind, payload), payload)
+    if deps.chain is not None:
+        report = deps.chain.send(deps.traces, sid)
+        text = f"on-chain: sent {report.sent}, queued {report.pending}"
+        deps.traces.event(
+            sid, "record", "chain", {"text": text + (f" ({report.error})" if report.error else "")}
+        )
     done = state["experiments"] + [{k: v for k, v in cur.items() if k not in ("metrics",)}]
     if cur["verdict"] != "failed" and "seed" not in cur["diff"]:
         deps.policy(state).record(cur["diff"], cur["value"])
     return {"experiments": done, "current": None}
+
+
+def _model_file(run_dir: Path) -> Path | None:
+    """The checkpoint a run left: a trained model's, or a DiLoCo run's merged model."""
+    from magnet.tools.bitnet.checkpoint import FILENAME
+
+    for path in (run_dir / FILENAME, run_dir / "merged" / FILENAME):
+        if path.exists():
+            return path
+    return None
 
 
 def _decide(state, deps):

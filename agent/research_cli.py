@@ -42,6 +42,14 @@ def research_command(
         list[str] | None,
         typer.Option("--set", help="key=value applied to every experiment, e.g. --set n_layers=2"),
     ] = None,
+    chain: Annotated[
+        str,
+        typer.Option(
+            help="where contributions are recorded: local (an embedded anvil), off, or an "
+            "EVM RPC URL (signing key from $MAGNET_CHAIN_KEY)"
+        ),
+    ] = "local",
+    chain_id: Annotated[int | None, typer.Option(help="refuse an RPC on another chain")] = None,
 ) -> None:
     """Start a research session on GOAL and run it to a report (or to the first review).
 
@@ -51,7 +59,7 @@ def research_command(
     from magnet.tools.bitnet.config import make_config
 
     make_config("lm", "x", overrides=base or [])  # a bad --set fails before anything starts
-    runner = _runner(model, api_base)
+    runner = _runner(model, api_base, _ledger(chain, chain_id))
     budget = Budget(max_experiments=max_experiments, wall_minutes=budget_minutes)
     sid, card = runner.start(
         goal, approve=approve, budget=budget, data=data, base_overrides=base or [], steps=steps
@@ -180,12 +188,26 @@ def _converse(runner, sid: str, card: dict | None) -> None:
     console.out.print(f"session: {sid}", highlight=False)
 
 
-def _runner(model: str | None, api_base: str | None):
+def _ledger(chain: str, chain_id: int | None):
+    from magnet.tools.chain.ledger import Ledger
+    from magnet.tools.errors import ChainError
+
+    if chain == "off":
+        return None
+    if chain == "local":
+        return Ledger(chain_id=chain_id)
+    if not chain.startswith(("http://", "https://")):
+        raise ChainError(f"--chain takes local, off or an http(s) RPC URL, not '{chain}'")
+    return Ledger(rpc_url=chain, chain_id=chain_id)
+
+
+def _runner(model: str | None, api_base: str | None, ledger=None):
     from magnet.agent.llm import Llm
     from magnet.agent.session import SessionRunner
     from magnet.tools.paths import magnet_home
 
-    runner = SessionRunner(magnet_home(), Llm(model, api_base), progress=_training_bar)
+    llm = Llm(model, api_base)
+    runner = SessionRunner(magnet_home(), llm, progress=_training_bar, chain=ledger)
     runner.traces.listeners.append(_print_event)
     return runner
 
@@ -213,7 +235,10 @@ def _runner_for(session_id: str):
     from magnet.tools.paths import magnet_home
 
     summary = TraceStore(magnet_home() / "magnet.db").session(session_id).summary
-    return _runner(summary.get("model"), summary.get("api_base"))
+    from magnet.tools.chain.ledger import Ledger
+
+    ledger = summary.get("chain") and Ledger(**summary["chain"])
+    return _runner(summary.get("model"), summary.get("api_base"), ledger)
 
 
 def _print_event(e) -> None:

@@ -33,8 +33,10 @@ class SessionRunner:
         sandbox_limits=None,
         memory_path: Path | None = None,
         progress=None,
+        chain=None,
     ) -> None:
-        """`progress` as in Deps: shows a running experiment (the CLI's training bar)."""
+        """`progress` and `chain` as in Deps: show a running experiment (the CLI's training
+        bar), send the contribution outbox (a Ledger)."""
         home.mkdir(parents=True, exist_ok=True)
         self.traces = TraceStore(home / "magnet.db")
         self.deps = Deps(
@@ -43,6 +45,7 @@ class SessionRunner:
             traces=self.traces,
             sandbox_limits=sandbox_limits,
             memory_path=memory_path,
+            chain=chain,
         )
         if progress is not None:
             self.deps.progress = progress
@@ -61,7 +64,10 @@ class SessionRunner:
         """`steps` per experiment; `base_overrides` (key=value) apply to every experiment."""
         sid = self.traces.create_session(goal)
         llm = self.deps.llm  # remembered so that resume/approve talk to the same model
-        self.traces.update_session(sid, summary={"model": llm.model, "api_base": llm.api_base})
+        chain = self.deps.chain and self.deps.chain.model_dump(mode="json")  # no key in it
+        self.traces.update_session(
+            sid, summary={"model": llm.model, "api_base": llm.api_base, "chain": chain}
+        )
         state = {
             "session_id": sid,
             "goal": goal,

@@ -9,6 +9,8 @@ import pytest
 from magnet.agent.llm import Llm
 from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget
+from magnet.tools.chain.ledger import Ledger
+from magnet.tools.chain.verify import verify
 from tests.conftest import TINY
 
 INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
@@ -33,6 +35,7 @@ def runner(tmp_path):
 
 @pytest.mark.integration
 def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
+    runner.deps.chain = Ledger()  # a real anvil on 127.0.0.1, started per record
     scripted_llm(INTAKE, PLAN)
     sid, pending = start(
         runner, "predict tomorrow's S&P 500 direction", "auto", experiments=3, steps=6
@@ -48,7 +51,13 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     assert "# MAGNET report" in state["report"] and "| 3 | {'lr': 0.001} | ok |" in state["report"]
     nodes = [e.node for e in runner.traces.events(sid)]
     assert nodes[:4] == ["intake", "data", "plan", "run"] and nodes[-1] == "report"
-    assert len(runner.traces.outbox(sid)) == 3
+    rows = runner.traces.outbox(sid)
+    kinds = [r["kind"] for r in rows]
+    assert kinds[0] == "dataset" and kinds.count("experiment") == 3
+    assert 1 <= kinds.count("model") <= 3  # one per new best
+    assert all(r["record_id"] is not None for r in rows)  # sent by the record node
+    with Ledger().registry() as registry:
+        assert {c.status for c in verify(runner.traces, registry, sid)} == {"ok"}
     assert runner.deps.memory.already_tried(done[2]["config"])
 
 

@@ -1,10 +1,9 @@
-"""`magnet chain status | list | sync`: the contribution ledger, on anvil unless --rpc-url."""
+"""`magnet chain status | list | sync | verify`: the contribution ledger, on anvil unless
+--rpc-url."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +31,7 @@ Session = Annotated[str | None, typer.Option(help="one session only")]
 def status(rpc_url: RpcUrl = None, chain_id: ChainId = None, address: Address = None) -> None:
     """The chain, the registry and how much of the outbox is on it."""
     traces = _traces()
-    with open_registry(rpc_url, chain_id, address, None) as registry:
+    with _ledger(rpc_url, chain_id, address).registry() as registry:
         rows = traces.outbox()
         info = {
             "chain_id": registry.w3.eth.chain_id,
@@ -53,14 +52,14 @@ def list_records(
     address: Address = None,
 ) -> None:
     """Records on-chain, one JSON object a line (a session's, or all)."""
-    with open_registry(rpc_url, chain_id, address, None) as registry:
+    with _ledger(rpc_url, chain_id, address).registry() as registry:
         records = (
             registry.session(session)
             if session
             else [registry.get(i) for i in range(registry.count())]
         )
         for r in records:
-            console.out.print(r.model_dump_json(), markup=False, highlight=False, soft_wrap=True)
+            _line(r.model_dump_json())
 
 
 @app.command()
@@ -72,11 +71,9 @@ def sync(
     keystore: Keystore = None,
 ) -> None:
     """Send the outbox to the chain; each record lands once, failures stay queued."""
-    from magnet.tools.chain.outbox import sync as send
     from magnet.tools.errors import ChainError
 
-    with open_registry(rpc_url, chain_id, address, keystore) as registry:
-        report = send(_traces(), registry, session)
+    report = _ledger(rpc_url, chain_id, address, keystore).send(_traces(), session)
     console.out.print(
         f"sent {report.sent}, already on-chain {report.already}, still queued {report.pending}",
         highlight=False,
@@ -85,31 +82,46 @@ def sync(
         raise ChainError(f"{report.error}; {report.pending} record(s) stay in the outbox")
 
 
-@contextmanager
-def open_registry(rpc_url, chain_id, address, keystore) -> Iterator:
-    """The registry on the chain asked for, deployed there first if we have none yet."""
-    from magnet.tools.chain.anvil import local_chain
-    from magnet.tools.chain.client import connect
-    from magnet.tools.paths import magnet_home
+@app.command()
+def verify(
+    session: Annotated[str, typer.Argument(help="the session id (magnet sessions)")],
+    rpc_url: RpcUrl = None,
+    chain_id: ChainId = None,
+    address: Address = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
+) -> None:
+    """Recompute each record's hash from the local artifacts and compare with the chain.
+    Exits 1 when a record is tampered, missing or unknown."""
+    from magnet.tools.chain.verify import verify as check
 
-    home = magnet_home()
-    with nullcontext(rpc_url) if rpc_url else local_chain(home) as url:
-        w3, account = connect(url, chain_id, keystore)
-        yield _registry(home / "chain" / "deployments.json", w3, account, address)
+    traces = _traces()
+    traces.session(session)  # a clear error for an unknown id
+    with _ledger(rpc_url, chain_id, address).registry() as registry:
+        checks = check(traces, registry, session)
+    for c in checks:
+        if as_json:
+            _line(c.model_dump_json())
+        else:
+            record = "" if c.record_id is None else f" record {c.record_id}"
+            _line(f"{c.status:9} {c.kind:10} {c.experiment_id}{record}  {c.detail}".rstrip())
+    counts = {
+        s: sum(c.status == s for c in checks) for s in dict.fromkeys(c.status for c in checks)
+    }
+    console.err.print(
+        ", ".join(f"{n} {s}" for s, n in counts.items()) or "no records", highlight=False
+    )
+    if any(c.status in ("tampered", "missing", "unknown") for c in checks):
+        raise typer.Exit(1)
 
 
-def _registry(book: Path, w3, account: str, address: str | None):
-    from magnet.tools.chain.registry import Registry
+def _ledger(rpc_url, chain_id, address, keystore=None):
+    from magnet.tools.chain.ledger import Ledger
 
-    known = json.loads(book.read_text()) if book.exists() else {}
-    address = address or known.get(str(w3.eth.chain_id))
-    if address:
-        return Registry(w3, address, account)
-    registry = Registry.deploy(w3, account)
-    book.parent.mkdir(parents=True, exist_ok=True)
-    book.write_text(json.dumps({**known, str(w3.eth.chain_id): registry.address}, indent=1))
-    console.err.print(f"deployed ContributionRegistry at {registry.address}", highlight=False)
-    return registry
+    return Ledger(rpc_url=rpc_url, chain_id=chain_id, address=address, keystore=keystore)
+
+
+def _line(text: str) -> None:
+    console.out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _traces():

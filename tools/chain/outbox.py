@@ -7,6 +7,9 @@ twice. The first failure stops the sync and leaves that row and the rest for nex
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from magnet.tools.chain.registry import AlreadyRecorded, Contribution, Registry
@@ -18,6 +21,29 @@ class SyncReport(BaseModel):
     already: int = 0
     pending: int = 0
     error: str | None = None
+
+
+def content_hash(kind: str, payload: dict) -> str:
+    """The hash a record pins, recomputed from local artifacts: an experiment's canonical
+    JSON (config, metrics, verdict, metric), a model's checkpoint bytes (`path`), a
+    dataset's canonical content (`dataset`, `task`: its card's sha256)."""
+    if kind == "experiment":
+        from magnet.memory.findings import config_hash
+
+        return config_hash(payload)
+    if kind in ("model", "merge"):
+        return file_sha256(Path(payload["path"]))
+    from magnet.tools.datasets import load_dataset
+
+    return load_dataset(payload["dataset"], payload["task"]).card.sha256
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def contribution(row: dict) -> Contribution:

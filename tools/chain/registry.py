@@ -83,9 +83,7 @@ class Registry:
     def deploy(cls, w3, account: str | None = None) -> Registry:
         account = account or w3.eth.accounts[0]
         factory = w3.eth.contract(abi=artifact()["abi"], bytecode=artifact()["bytecode"])
-        receipt = w3.eth.wait_for_transaction_receipt(
-            factory.constructor().transact({"from": account})
-        )
+        receipt = _transact(w3, factory.constructor(), account, "deploying the registry")
         return cls(w3, receipt.contractAddress, account)
 
     def record(self, c: Contribution) -> int:
@@ -102,9 +100,7 @@ class Registry:
             metric,
             c.uri,
         )
-        receipt = self.w3.eth.wait_for_transaction_receipt(call.transact({"from": self.account}))
-        if receipt.status != 1:
-            raise ChainError(f"the record transaction failed ({receipt.transactionHash.hex()})")
+        receipt = _transact(self.w3, call, self.account, "recording")
         [event] = self.contract.events.Recorded().process_receipt(receipt)
         return event.args.id
 
@@ -134,6 +130,21 @@ class Registry:
     def find(self, content_hash: str) -> int | None:
         found, record_id = self.contract.functions.findContent(_bytes32(content_hash)).call()
         return record_id if found else None
+
+
+def _transact(w3, call, account: str, doing: str):
+    """Send and wait; the node's refusal (no funds, a revert) as one clear ChainError."""
+    from web3.exceptions import Web3Exception
+
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": account}))
+    except (Web3Exception, ValueError) as e:
+        error = (getattr(e, "rpc_response", None) or {}).get("error") or {}
+        reason = error.get("message") or str(e)
+        raise ChainError(f"the chain refused {doing} from {account}: {reason[:200]}") from None
+    if receipt.status != 1:
+        raise ChainError(f"{doing} failed on-chain (transaction {receipt.transactionHash.hex()})")
+    return receipt
 
 
 def _bytes32(hex_digest: str) -> bytes:

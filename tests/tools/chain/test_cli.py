@@ -38,7 +38,34 @@ def test_an_unreachable_rpc_or_a_wrong_chain_is_one_error_line(tmp_path):
     assert down.returncode == 1
     assert (
         down.stderr.strip()
-        == "Error: cannot reach the chain at http://127.0.0.1:9 (ConnectionError)"
+        == "Error: cannot reach the chain at http://127.0.0.1:9 (ConnectionError); "
+        "0 record(s) stay in the outbox"
     )
     wrong = magnet("chain", "status", "--chain-id", "1", home=tmp_path)
     assert wrong.returncode == 1 and "is chain 31337, not 1" in wrong.stderr
+
+
+@pytest.mark.integration
+def test_an_unfunded_or_malformed_key_or_address_is_a_clear_error_and_keeps_the_outbox(
+    tmp_path, monkeypatch
+):
+    from eth_account import Account
+
+    home = tmp_path / "home"
+    traces = TraceStore(home / "magnet.db")
+    sid = traces.create_session("classify scam messages")
+    traces.outbox_add(sid, f"{sid}-000", "experiment", sha256_hex("0"), {"metric": 0.9})
+    key = Account.create().key.hex()  # a fresh account: no ether on anvil
+    monkeypatch.setenv("MAGNET_CHAIN_KEY", key)
+    poor = magnet("chain", "sync", home=home)
+    assert poor.returncode == 1 and "Insufficient funds" in poor.stderr
+    assert key.removeprefix("0x") not in poor.stdout + poor.stderr  # never printed
+
+    monkeypatch.setenv("MAGNET_CHAIN_KEY", "0x1234")
+    bad_key = magnet("chain", "sync", home=home)
+    assert "Error: MAGNET_CHAIN_KEY does not hold a valid private key;" in bad_key.stderr
+    monkeypatch.delenv("MAGNET_CHAIN_KEY")
+    bad_address = magnet("chain", "sync", "--address", "0xnothex", home=home)
+    assert "Error: '0xnothex' is not an address; 1 record(s) stay" in bad_address.stderr
+    assert len(traces.outbox(sid, unsent_only=True)) == 1
+    assert "sent 1" in magnet("chain", "sync", home=home).stdout
