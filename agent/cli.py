@@ -21,6 +21,7 @@ from magnet.tools.chain.cli import app as chain_app
 from magnet.tools.datasets.cli import app as data_app
 from magnet.tools.diloco.cli import diloco_command, merge_command
 from magnet.tools.errors import MagnetError
+from magnet.tools.export.cli import export_command, serve_command
 
 # Locals can hold API keys: tracebacks show them only when asked for.
 DEBUG = os.environ.get("MAGNET_DEBUG") == "1"
@@ -38,6 +39,8 @@ app.add_typer(memory_app, name="memory")
 app.command("diloco")(diloco_command)
 app.command("merge")(merge_command)
 app.add_typer(chain_app, name="chain")
+app.command("export")(export_command)
+app.command("serve")(serve_command)
 for name, command in research_cli.COMMANDS.items():
     app.command(name)(command)
 

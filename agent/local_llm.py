@@ -42,14 +42,9 @@ def model_path(name: str) -> Path:
 def _server(name: str):
     with _lock:
         if name not in _servers:
-            import xllamacpp
+            from magnet.tools.export.llama import llama_server
 
-            params = xllamacpp.CommonParams()
-            params.model.path = str(model_path(name))
-            params.n_ctx = N_CTX
-            params.cpuparams.n_threads = 2
-            params.verbosity = -1  # llama.cpp logs stay off the user's terminal
-            _servers[name] = xllamacpp.Server(params)
+            _servers[name] = llama_server(model_path(name), n_ctx=N_CTX)
         return _servers[name]
 
 

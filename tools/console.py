@@ -13,3 +13,8 @@ def error(message: str) -> None:
 
 def warning(message: str) -> None:
     err.print(f"[yellow]Warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def line(text: str, stderr: bool = False) -> None:
+    """Plain text as is: no markup, no highlighting, never wrapped (paths stay whole)."""
+    (err if stderr else out).print(text, markup=False, highlight=False, soft_wrap=True)

@@ -59,3 +59,7 @@ def first_problem(e, nothing: str = "value", hide: tuple[str, ...] = ()) -> str:
     loc = [str(p) for p in err["loc"]]
     where = ".".join(p for p in loc if p not in hide) or ".".join(loc) or nothing
     return f"{where}: {err['msg'].removeprefix('Value error, ')}"
+
+
+class ExportError(MagnetError):
+    """A model that cannot be exported as asked, or a server that cannot start."""

@@ -81,24 +81,16 @@ def evaluate_run(run_dir: Path, split: str, task: str, data: str) -> dict:
     The run directory may come from an untrusted experiment: only its architecture (config),
     tokenizer and weights are used, and its task and data must be the ones that were asked for.
     """
-    from magnet.tools.bitnet.checkpoint import FILENAME, load_checkpoint
-    from magnet.tools.bitnet.config import TrainConfig
-    from magnet.tools.bitnet.model import build_model
+    from magnet.tools.bitnet.checkpoint import load_model
     from magnet.tools.bitnet.tasks import make_task
     from magnet.tools.datasets import load_dataset
     from magnet.tools.datasets.tokenizer import load_tokenizer
     from magnet.tools.errors import RunDirError
 
-    try:
-        cfg = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
-    except (OSError, ValueError) as e:
-        raise RunDirError(f"{run_dir}: no readable config.json ({e})") from None
+    model, cfg = load_model(run_dir)
     if (cfg.task, cfg.data) != (task, data):
         raise RunDirError(f"{run_dir} trained {cfg.task} on {cfg.data}, not {task} on {data}")
     tok_path = run_dir / "tokenizer.json"
     tok = load_tokenizer(tok_path) if tok_path.exists() else None
     harness_task = make_task(load_dataset(data, task), tok, cfg)
-    model = build_model(task, cfg.model)
-    load_checkpoint(run_dir / FILENAME, model)
-    model.eval()
     return harness_task.evaluate(model, split)

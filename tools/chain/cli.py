@@ -59,7 +59,7 @@ def list_records(
             else [registry.get(i) for i in range(registry.count())]
         )
         for r in records:
-            _line(r.model_dump_json())
+            console.line(r.model_dump_json())
 
 
 @app.command()
@@ -100,10 +100,10 @@ def verify(
         checks = check(traces, registry, session)
     for c in checks:
         if as_json:
-            _line(c.model_dump_json())
+            console.line(c.model_dump_json())
         else:
             record = "" if c.record_id is None else f" record {c.record_id}"
-            _line(f"{c.status:9} {c.kind:10} {c.experiment_id}{record}  {c.detail}".rstrip())
+            console.line(f"{c.status:9} {c.kind:10} {c.experiment_id}{record}  {c.detail}".rstrip())
     counts = {
         s: sum(c.status == s for c in checks) for s in dict.fromkeys(c.status for c in checks)
     }
@@ -118,10 +118,6 @@ def _ledger(rpc_url, chain_id, address, keystore=None):
     from magnet.tools.chain.ledger import Ledger
 
     return Ledger(rpc_url=rpc_url, chain_id=chain_id, address=address, keystore=keystore)
-
-
-def _line(text: str) -> None:
-    console.out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _traces():

@@ -12,13 +12,10 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from magnet.tools.bitnet.checkpoint import FILENAME, load_checkpoint
-from magnet.tools.bitnet.config import TrainConfig
-from magnet.tools.bitnet.model import build_model
+from magnet.tools.bitnet.checkpoint import load_model
 from magnet.tools.bitnet.tasks import make_task
 from magnet.tools.datasets import load_dataset
 from magnet.tools.datasets.tokenizer import ByteTokenizer
-from magnet.tools.errors import RunDirError
 
 
 def score(spec, joint: bool = False) -> dict:
@@ -49,7 +46,7 @@ def score(spec, joint: bool = False) -> dict:
 
 def evaluate_models(models: dict[str, Path], domains: list[str]) -> dict[str, dict[str, float]]:
     """{model name: {domain: val bits per byte}} for model directories of one architecture."""
-    loaded = {name: _load(path) for name, path in models.items()}
+    loaded = {name: load_model(path) for name, path in models.items()}
     cfg = next(iter(loaded.values()))[1]
     table: dict[str, dict[str, float]] = {name: {} for name in models}
     for domain in domains:
@@ -91,14 +88,3 @@ def retention_summary(ret: dict) -> str:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
-
-
-def _load(path: Path):
-    try:
-        cfg = TrainConfig.model_validate_json((path / "config.json").read_text())
-    except (OSError, ValueError) as e:
-        raise RunDirError(f"{path}: no readable config.json ({e})") from None
-    model = build_model("lm", cfg.model)
-    load_checkpoint(path / FILENAME, model)
-    model.eval()
-    return model, cfg
