@@ -23,7 +23,7 @@ from langgraph.graph import END, START, StateGraph
 
 from magnet.agent.llm import Llm
 from magnet.agent.nodes.decide import stop_reason
-from magnet.agent.nodes.intake import intake
+from magnet.agent.nodes.intake import GENERATE, intake
 from magnet.agent.nodes.plan import BASELINE_SEEDS, plan
 from magnet.agent.nodes.report import report
 from magnet.agent.nodes.review import review
@@ -32,6 +32,7 @@ from magnet.agent.traces import TraceStore
 from magnet.tools.evaluate import noise_floor, verdict
 
 DILOCO_ROUNDS = 2  # outer steps per merged-specialists experiment
+GENERATE_N = 200  # examples the LLM writes when no dataset fits (the review may change it)
 
 
 class ResearchState(TypedDict, total=False):
@@ -148,12 +149,40 @@ def _data(state, deps):
     from magnet.tools.datasets import data_ref, load_dataset
 
     spec = state["spec"]
+    if spec["dataset"] == GENERATE:
+        spec = {**spec, "dataset": _generated_data(state, deps)}
     card = load_dataset(spec["dataset"], spec["task"]).card
     # The card's sha256 is the dataset record's content hash (tools/chain/outbox.py).
     payload = {"dataset": data_ref(spec["dataset"]), "task": spec["task"], "name": card.name}
     sid = state["session_id"]
     deps.traces.outbox_add(sid, f"{sid}-data", "dataset", card.sha256, payload)
-    return {"card": card.model_dump()}
+    return {"spec": spec, "card": card.model_dump()}
+
+
+def _generated_data(state, deps) -> str:
+    """No dataset fits the goal: after review, the LLM writes one (tools/datasets/generate.py)
+    into the session. Nothing happens before the review answers: this node re-runs on resume."""
+    from magnet.agent.nodes.review import review_data
+    from magnet.tools.datasets.generate import GenerateRequest, generate
+    from magnet.tools.datasets.generated import is_generated, save_generated
+    from magnet.tools.errors import UnsupportedGoal
+
+    spec, sid = state["spec"], state["session_id"]
+    out = deps.home / "sessions" / sid / "data-generated"
+    if is_generated(out):
+        return str(out)
+    describe = spec["domain"] or state["goal"]
+    reply = review_data(state, GENERATE_N, spec["labels"], describe)
+    if reply["action"] not in ("accept", "edit"):
+        raise UnsupportedGoal("no dataset fits the goal and generating one was declined: --data")
+    n = int((reply.get("set") or {}).get("generate", GENERATE_N))
+    request = GenerateRequest(task="classify", labels=spec["labels"], describe=describe, n=n)
+    examples, made = generate(deps.llm, request)
+    save_generated(out, "classify", examples, made)  # a dataset too small fails on load
+    text = f"generated {made.kept} of {n} examples ({made.batches} LLM batches, dropped "
+    text += f"{made.dropped or 'none'})"
+    deps.traces.event(sid, "data", "generated", {"text": text, "generation": made.model_dump()})
+    return str(out)
 
 
 def _plan(state, deps):
@@ -238,7 +267,8 @@ def _run(state, deps):
     fixed = {o.partition("=")[0].strip().replace("-", "_") for o in state["base_overrides"]}
     diff = {k: v for k, v in state["proposal"]["config_diff"].items() if k not in fixed}
     config = {**(state.get("best") or {}).get("config", {}), **diff}
-    overrides = [f"{k}={v}" for k, v in config.items()] + state["base_overrides"]
+    overrides = [f"{k}={v}" for k, v in config.items() if k != "augment"]
+    overrides += state["base_overrides"]
     spec = state["spec"]
     work = deps.home / "sessions" / state["session_id"] / f"exp-{n:03d}"
     exp_id = f"{state['session_id']}-{n:03d}"
@@ -246,8 +276,9 @@ def _run(state, deps):
         if ResearchSpec(**spec).search_task == "diloco":
             outcome = _run_diloco(state, diff, config, work, deps, on_metric)
         else:
+            data = _training_data(state, deps, config)
             request = TrainRequest(
-                task=spec["task"], data=spec["dataset"], steps=state["steps"], overrides=overrides
+                task=spec["task"], data=data, steps=state["steps"], overrides=overrides
             )
             outcome = run_training(request, work, deps.sandbox_limits, on_metric=on_metric)
     value = (outcome.harness or {}).get(spec["metric"])
@@ -267,6 +298,31 @@ def _run(state, deps):
             "metrics": outcome.sandbox.metrics,
         }
     }
+
+
+def _training_data(state, deps, config: dict) -> str:
+    """The spec's dataset, or it grown by `augment` failure-driven training examples: made
+    once per session and size, from the best run's misclassified validation texts."""
+    from magnet.tools.datasets.augment import failure_driven
+    from magnet.tools.datasets.generated import is_generated
+    from magnet.tools.evaluate import misclassified
+
+    n, spec, sid = int(config.get("augment") or 0), state["spec"], state["session_id"]
+    if not n or spec["task"] != "classify":
+        return spec["dataset"]
+    out = deps.home / "sessions" / sid / f"data-augment-{n}"
+    if not is_generated(out):
+        best = state.get("best")
+        weak = []
+        if best:
+            weak = misclassified(Path(best["run_dir"]), _training_data(state, deps, best["config"]))
+        made = failure_driven(deps.llm, spec["dataset"], weak, n, out)
+        text = (
+            f"{made.kept} training examples written for {len(weak)} misclassified val texts "
+            f"({made.batches} LLM batches; dropped {made.dropped or 'none'}) → {out.name}"
+        )
+        deps.traces.event(sid, "run", "data", {"text": text, "generation": made.model_dump()})
+    return str(out)
 
 
 def _run_diloco(state, diff, config, work, deps, on_metric):

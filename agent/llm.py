@@ -40,15 +40,24 @@ class Llm:
         self.model = model or os.environ.get("MAGNET_MODEL") or DEFAULT_MODEL
         self.api_base, self.max_tokens = api_base, max_tokens
 
-    def ask(self, name: str, prompt: str, schema: type[BaseModel]) -> Answer:
+    def ask(
+        self,
+        name: str,
+        prompt: str,
+        schema: type[BaseModel],
+        system: str = SYSTEM,
+        temperature: float = 0.2,
+        max_tokens: int | None = None,
+    ) -> Answer:
         """`name` labels the call in traces; `schema` is both the response format and the
-        validator."""
-        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+        validator. Generation asks for more tokens and a higher temperature than planning."""
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        options = {"temperature": temperature, "max_tokens": max_tokens or self.max_tokens}
         answer = Answer(value=None)
         for _ in range(1 + RETRIES):
             answer.attempts += 1
             try:
-                response = self._complete(messages, schema)
+                response = self._complete(messages, schema, **options)
             except Exception as e:  # litellm maps every provider failure to its own types
                 answer.errors.append(f"{name}: {type(e).__name__}: {str(e)[:200]}")
                 return answer
@@ -71,7 +80,7 @@ class Llm:
                 ]
         return answer
 
-    def _complete(self, messages: list[dict], schema: type[BaseModel]):
+    def _complete(self, messages: list[dict], schema: type[BaseModel], **options):
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch at import
         import litellm
 
@@ -84,6 +93,5 @@ class Llm:
             messages=messages,
             response_format=schema,
             api_base=self.api_base,
-            max_tokens=self.max_tokens,
-            temperature=0.2,
+            **options,
         )

@@ -43,6 +43,9 @@ class ResearchSpec(BaseModel):
     domains: list[str] = Field(
         [], description="2+ LM datasets when the goal names several domains, else empty"
     )
+    labels: list[str] = Field(
+        [], description='classify with dataset "generate": the classes to generate data for'
+    )
 
     @property
     def search_task(self) -> str:

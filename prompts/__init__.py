@@ -34,3 +34,8 @@ def render(name: str, **variables) -> str:
 
 def names() -> list[str]:
     return sorted(p.name.removesuffix(".md.j2") for p in HERE.glob("*.md.j2"))
+
+
+def source(name: str) -> str:
+    """A template's text as written (its hash pins what a generated dataset was asked)."""
+    return (HERE / f"{name}.md.j2").read_text()

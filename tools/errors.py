@@ -49,6 +49,10 @@ class ChainError(MagnetError):
     """A chain cannot be reached or refuses a record; shown to users (never with a key)."""
 
 
+class ExportError(MagnetError):
+    """A model that cannot be exported as asked, or a server that cannot start."""
+
+
 def first_problem(e, nothing: str = "value", hide: tuple[str, ...] = ()) -> str:
     """A pydantic ValidationError as one line, `field.path: message`, from its first error;
     `hide` drops path parts a user never typed (e.g. "model"). Other errors: their text."""
@@ -59,7 +63,3 @@ def first_problem(e, nothing: str = "value", hide: tuple[str, ...] = ()) -> str:
     loc = [str(p) for p in err["loc"]]
     where = ".".join(p for p in loc if p not in hide) or ".".join(loc) or nothing
     return f"{where}: {err['msg'].removeprefix('Value error, ')}"
-
-
-class ExportError(MagnetError):
-    """A model that cannot be exported as asked, or a server that cannot start."""

@@ -81,6 +81,28 @@ def evaluate_run(run_dir: Path, split: str, task: str, data: str) -> dict:
     The run directory may come from an untrusted experiment: only its architecture (config),
     tokenizer and weights are used, and its task and data must be the ones that were asked for.
     """
+    model, harness_task = _harness(run_dir, task, data)
+    return harness_task.evaluate(model, split)
+
+
+def misclassified(run_dir: Path, data: str, limit: int = 20) -> list[dict]:
+    """Validation texts a classifier run gets wrong, {text, label, predicted}: the weak slice
+    failure-driven data generation writes more of. Never test texts: they stay unseen."""
+    from magnet.tools.datasets import load_dataset
+
+    model, harness_task = _harness(run_dir, "classify", data)
+    val = load_dataset(data, "classify").val
+    preds = harness_task.predict(model, "val").tolist()
+    labels = harness_task.labels
+    wrong = [
+        {"text": t, "label": labels[y], "predicted": labels[p]}
+        for t, y, p in zip(val.texts, val.labels, preds, strict=True)
+        if y != p
+    ]
+    return wrong[:limit]
+
+
+def _harness(run_dir: Path, task: str, data: str):
     from magnet.tools.bitnet.checkpoint import load_model
     from magnet.tools.bitnet.tasks import make_task
     from magnet.tools.datasets import load_dataset
@@ -92,5 +114,4 @@ def evaluate_run(run_dir: Path, split: str, task: str, data: str) -> dict:
         raise RunDirError(f"{run_dir} trained {cfg.task} on {cfg.data}, not {task} on {data}")
     tok_path = run_dir / "tokenizer.json"
     tok = load_tokenizer(tok_path) if tok_path.exists() else None
-    harness_task = make_task(load_dataset(data, task), tok, cfg)
-    return harness_task.evaluate(model, split)
+    return model, make_task(load_dataset(data, task), tok, cfg)

@@ -20,6 +20,14 @@ from magnet.prompts import render
 from magnet.tools.datasets.builtin import BUILTINS
 from magnet.tools.errors import UnsupportedGoal
 
+GENERATE = "generate"  # the dataset of a classification goal no data fits: written by the LLM
+# "safe vs unsafe", "as spam or ham", "into positive, negative or neutral"
+LABELS = (
+    re.compile(r"\b([\w-]+)\s+(?:vs\.?|versus)\s+([\w-]+)", re.IGNORECASE),
+    re.compile(
+        r"\b(?:as|into)\s+((?:[\w-]+\s*,\s*)*[\w-]+),?\s+(?:or|and)\s+([\w-]+)", re.IGNORECASE
+    ),
+)
 METRICS = {"lm": "bits_per_byte", "classify": "balanced_accuracy", "direction": "balanced_accuracy"}
 # Keyword → built-in dataset, checked in order; the first match wins.
 KEYWORDS: list[tuple[str, str]] = [
@@ -34,7 +42,8 @@ def intake(goal: str, llm: Llm, dataset: str | None = None) -> tuple[ResearchSpe
     """(spec, notes for the trace, LLM tokens used)."""
     if not goal.strip():
         raise UnsupportedGoal("the goal is empty: say what the expert should do")
-    fallback = _from_keywords(goal, dataset)
+    # No data named and no built-in fits, but the goal names its classes: generate data.
+    fallback = _from_keywords(goal, dataset) or (None if dataset else _generated(goal))
     datasets = [
         dict(name=b.about.name, task=b.task, description=b.about.description)
         for b in BUILTINS.values()
@@ -102,7 +111,25 @@ def _from_keywords(goal: str, dataset: str | None) -> ResearchSpec | None:
     return ResearchSpec(task=task, dataset=name, domain=goal[:60], metric=METRICS[task])
 
 
+def _generated(goal: str) -> ResearchSpec | None:
+    """A classification goal that names its classes, when no dataset fits: generate one."""
+    for pattern in LABELS:
+        if m := pattern.search(goal):
+            labels = [x.strip().lower() for x in m.group(1).split(",")] + [m.group(2).lower()]
+            if len(set(labels)) >= 2:
+                return ResearchSpec(
+                    task="classify",
+                    dataset=GENERATE,
+                    domain=goal[:120],
+                    metric=METRICS["classify"],
+                    labels=list(dict.fromkeys(labels)),
+                )
+    return None
+
+
 def _usable(spec: ResearchSpec) -> bool:
+    if spec.dataset == GENERATE:
+        return spec.task == "classify" and len(set(spec.labels)) >= 2
     if spec.dataset in BUILTINS:
         return BUILTINS[spec.dataset].task == spec.task
     return Path(spec.dataset).exists()

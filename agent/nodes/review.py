@@ -28,8 +28,33 @@ def review(state: dict) -> dict:
         "remaining_seconds": state["remaining_seconds"],
         "responses": list(ACTIONS),
     }
+    return {"review": _ask(card)}
+
+
+def review_data(state: dict, n: int, labels: list[str], describe: str) -> dict:
+    """The card for generating a dataset when none fits the goal: accept, edit (generate=N)
+    or reject. Auto-approved sessions accept."""
+    if state.get("approve", "ask") == "auto":
+        return {"action": "accept"}
+    proposal = {
+        "hypothesis": f"no dataset fits: the LLM writes {n} examples of {describe} "
+        f"labelled {', '.join(labels)}",
+        "config_diff": {"generate": n},
+        "estimated_seconds": 3 * n,
+    }
+    card = {
+        "proposal": proposal,
+        "diff_vs_best": {"generate": {"from": None, "to": n}},
+        "estimated_seconds": proposal["estimated_seconds"],
+        "remaining_seconds": state["budget"]["wall_minutes"] * 60,
+        "responses": ["accept", "edit", "reject"],
+    }
+    return _ask(card)
+
+
+def _ask(card: dict) -> dict:
     reply = interrupt(card)
     action = reply.get("action") if isinstance(reply, dict) else None
     if action not in ACTIONS:
-        return {"review": {"action": "respond", "text": f"unreadable review reply: {reply!r}"}}
-    return {"review": reply}
+        return {"action": "respond", "text": f"unreadable review reply: {reply!r}"}
+    return reply

@@ -34,6 +34,15 @@ EXAMPLES = {
         allowed_keys=["lr", "n_layers"],
         remaining_seconds=1234.4,
     ),
+    "generate": dict(
+        task="classify",
+        describe="short text messages",
+        label="spam",
+        labels=["ham", "spam"],
+        count=5,
+        avoid=["WIN a prize now"],
+        weak=[dict(text="Free entry in a weekly draw", label="spam")],
+    ),
 }
 
 

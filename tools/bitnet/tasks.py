@@ -115,13 +115,18 @@ class ClassifyTask:
         return int(batch[1].sum())
 
     @torch.no_grad()
-    def evaluate(self, model, split: str) -> dict:
+    def predict(self, model, split: str) -> torch.Tensor:
         tokens, lengths, y = self.splits[split]
         preds = []
         for i in range(0, len(y), EVAL_BATCH):
             ln = lengths[i : i + EVAL_BATCH]
             preds.append(model(tokens[i : i + EVAL_BATCH, : int(ln.max())], ln).argmax(-1))
-        return evaluate.classification_metrics(y.numpy(), torch.cat(preds).numpy(), self.labels)
+        return torch.cat(preds)
+
+    def evaluate(self, model, split: str) -> dict:
+        y = self.splits[split][2]
+        preds = self.predict(model, split)
+        return evaluate.classification_metrics(y.numpy(), preds.numpy(), self.labels)
 
 
 class DirectionTask:

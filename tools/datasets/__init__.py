@@ -47,6 +47,10 @@ def load_dataset(name_or_path: str, task: Task | None = None) -> Dataset:
         raise DatasetError(
             f"unknown dataset '{name_or_path}': not a built-in ({names}) nor an existing path"
         )
+    from magnet.tools.datasets.generated import is_generated, load_generated
+
+    if is_generated(path):  # it knows its task
+        return load_generated(path, task)
     if task is None:
         raise DatasetError(f"{path}: say which task the file is for (lm, classify, direction)")
     from magnet.tools.datasets.user import load_user

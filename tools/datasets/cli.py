@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -30,7 +31,9 @@ def list_command() -> None:
 
 @app.command("show")
 def show_command(
-    name: Annotated[str, typer.Argument(help="built-in name, or a path to user data")],
+    name: Annotated[
+        str, typer.Argument(help="built-in name, a path to user data, or a generated dataset")
+    ],
     task: Annotated[TaskName | None, typer.Option(help="task a user file is read for")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the card as JSON")] = False,
 ) -> None:
@@ -48,9 +51,186 @@ def show_command(
         return
     table = Table(show_header=False)
     for key, value in card.model_dump().items():
-        if isinstance(value, dict):
+        if key == "generation":
+            value = "; ".join(
+                f"{g['generator']} {g['model']} ({g['split']}): kept {g['kept']} of "
+                f"{g['requested']}, dropped {g['dropped'] or 'none'}"
+                for g in value
+            )
+        elif isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items())
         elif isinstance(value, list):
             value = "; ".join(map(str, value))
         table.add_row(key, "" if value is None else str(value))
     console.out.print(table)
+
+
+@app.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Option(help="new directory for the dataset")],
+    task: Annotated[TaskName, typer.Option(help="classify, lm or direction")] = "classify",
+    labels: Annotated[str, typer.Option(help="classify: comma-separated classes")] = "",
+    describe: Annotated[str, typer.Option(help="what the texts are, in plain words")] = "",
+    n: Annotated[int, typer.Option(help="examples (classify) or passages (lm)")] = 200,
+    model: Annotated[
+        str | None, typer.Option(help="litellm model (default $MAGNET_MODEL or the local one)")
+    ] = None,
+    api_base: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            help='classify without an LLM: JSON {"templates": {label: [...]}, '
+            '"slots": {name: [...]}}'
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option(help="direction: days of synthetic prices")] = 2500,
+    holdout: Annotated[
+        str | None,
+        typer.Option(help="dataset whose val/test texts nothing generated may nearly repeat"),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="examples per LLM call")] = 10,
+    token_budget: Annotated[int, typer.Option(help="LLM tokens at most")] = 500_000,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Make a dataset: an LLM writes labelled examples or domain text (validated, de-duplicated,
+    class-balanced), slot-filled templates, or regime-switching prices (direction).
+
+    Example: magnet data generate --task classify --labels safe,unsafe
+             --describe "one-line descriptions of online videos" --n 500 --out data/videos
+    """
+    from magnet.tools.datasets import load_dataset
+    from magnet.tools.datasets.generated import save_generated
+    from magnet.tools.datasets.types import Generation
+
+    if task == "direction":
+        from magnet.tools.datasets.synthetic import regime_walk
+
+        data = regime_walk(days, seed)
+        generation = Generation(generator="regime-walk", seed=seed, requested=days, kept=days)
+    elif templates is not None:
+        data, generation = _from_templates(templates, n, seed)
+    else:
+        data, generation = _from_llm(
+            task, labels, describe, n, model, api_base, holdout, batch_size, token_budget, seed
+        )
+    path = save_generated(out, task, data, generation)
+    card = load_dataset(str(path)).card  # proves it loads, and shows the split it gets
+    console.line(
+        f"{path}: {generation.kept} kept of {generation.requested} asked; "
+        f"dropped {generation.dropped or 'none'}; splits {card.sizes}"
+    )
+
+
+def _from_llm(task, labels, describe, n, model, api_base, holdout, batch_size, budget, seed):
+    from magnet.agent.llm import Llm
+    from magnet.tools.datasets import load_dataset
+    from magnet.tools.datasets.generate import GenerateRequest, generate
+    from magnet.tools.errors import ConfigError, DatasetError, first_problem
+
+    held = []
+    if holdout:
+        ds = load_dataset(holdout, "classify" if task == "classify" else "lm")
+        held = ds.val.texts + ds.test.texts if task == "classify" else ds.val + ds.test
+    try:
+        request = GenerateRequest(
+            task=task,
+            describe=describe,
+            labels=labels.split(",") if labels else [],
+            n=n,
+            batch_size=batch_size,
+            token_budget=budget,
+            seed=seed,
+            holdout=held,
+        )
+    except ValueError as e:
+        raise ConfigError(f"data generate: {first_problem(e, hide=('value',))}") from None
+
+    def progress(g) -> None:
+        console.line(
+            f"batch {g.batches}: kept {g.kept}/{g.requested}, dropped {sum(g.dropped.values())}"
+            f", {g.failed_batches} failed batches, {g.tokens} tokens, {g.seconds:.0f} s",
+            stderr=True,
+        )
+
+    examples, generation = generate(Llm(model, api_base, max_tokens=2048), request, progress)
+    if len({e.label for e in examples}) < (2 if task == "classify" else 1) or len(examples) < 3:
+        raise DatasetError(
+            f"the model gave {len(examples)} usable examples in {generation.batches} batches "
+            f"(dropped: {generation.dropped or 'none'}): too few for a dataset"
+        )
+    return examples, generation
+
+
+def _from_templates(path: Path, n: int, seed: int):
+    import json
+
+    from magnet.tools.datasets.dedupe import normalise
+    from magnet.tools.datasets.synthetic import fill_templates
+    from magnet.tools.datasets.types import Generation
+    from magnet.tools.errors import DatasetError
+
+    try:
+        spec = json.loads(path.read_text())
+        filled = fill_templates(spec["templates"], spec.get("slots", {}), n, seed)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise DatasetError(f"{path}: not a templates file ({type(e).__name__}: {e})") from None
+    examples = list({normalise(e.text): e for e in filled}.values())  # few slot combinations
+    dropped = {"duplicate": n - len(examples)} if len(examples) < n else {}
+    generation = Generation(
+        generator="templates", seed=seed, requested=n, kept=len(examples), dropped=dropped
+    )
+    return examples, generation
+
+
+@app.command("augment")
+def augment_command(
+    data: Annotated[
+        str, typer.Argument(help="classification dataset: built-in, path or generated")
+    ],
+    out: Annotated[Path, typer.Option(help="directory of the grown dataset (created or extended)")],
+    from_run: Annotated[
+        Path | None,
+        typer.Option(help="failure-driven: write examples for this run's misclassified val texts"),
+    ] = None,
+    n: Annotated[int, typer.Option(help="failure-driven examples to write")] = 100,
+    noise: Annotated[int, typer.Option(help="typo'd copies of every train example")] = 0,
+    model: Annotated[str | None, typer.Option(help="litellm model for --from-run")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Grow a classification dataset's train split only: examples aimed at what a run gets
+    wrong (--from-run), and/or noisy copies (--noise). Validation and test stay as they are.
+
+    Example: magnet data augment sms-spam --from-run runs/spam --n 200 --out data/spam-plus
+    """
+    from magnet.tools.datasets import load_dataset
+    from magnet.tools.datasets.augment import failure_driven, noisy_copies
+    from magnet.tools.errors import ConfigError
+
+    if from_run is None and not noise:
+        raise ConfigError("say what to add: --from-run RUN (failure-driven) and/or --noise N")
+    if from_run is not None:
+        from magnet.agent.llm import Llm
+        from magnet.tools.evaluate import misclassified
+
+        weak = misclassified(from_run, _data_of(from_run))
+        made = failure_driven(Llm(model, max_tokens=2048), data, weak, n, out, seed)
+        console.line(
+            f"{made.kept} examples for {len(weak)} misclassified val texts; "
+            f"dropped {made.dropped or 'none'}"
+        )
+    if noise:
+        made = noisy_copies(data, noise, out, seed=seed)
+        console.line(f"{made.kept} noisy copies")
+    card = load_dataset(str(out), "classify").card
+    console.line(f"{out}: splits {card.sizes}; {card.notes[-1]}")
+
+
+def _data_of(run_dir: Path) -> str:
+    """The data a run trained on, as its config records it."""
+    from magnet.tools.bitnet.config import TrainConfig
+    from magnet.tools.errors import RunDirError
+
+    try:
+        return TrainConfig.model_validate_json((run_dir / "config.json").read_text()).data
+    except (OSError, ValueError) as e:
+        raise RunDirError(f"{run_dir}: no readable config.json ({e})") from None

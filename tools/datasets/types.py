@@ -21,6 +21,24 @@ class Provenance(BaseModel):
     description: str = ""
 
 
+class Generation(BaseModel):
+    """How a generated part of a dataset was made: enough to judge it and to make it again."""
+
+    generator: Literal["llm", "templates", "regime-walk", "noise"]
+    split: str = Field("all", description="all: split like any data; train: added to train")
+    model: str = ""
+    prompt_sha256: str = Field("", description="sha256 of the prompt template's source")
+    seed: int = 0
+    describe: str = ""
+    requested: int = 0
+    kept: int = 0
+    dropped: dict[str, int] = Field({}, description="examples dropped, by reason")
+    batches: int = 0
+    failed_batches: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+
 class DatasetCard(Provenance):
     """What a dataset is, where it came from, and a hash that pins its exact content."""
 
@@ -30,6 +48,7 @@ class DatasetCard(Provenance):
     labels: list[str] = []
     sha256: str = Field(description="sha256 of the canonical content before splitting")
     notes: list[str] = Field([], description="what loading changed: duplicates, skipped files")
+    generation: list[Generation] = Field([], description="generated parts, oldest first")
 
 
 @dataclass

@@ -65,7 +65,13 @@ def _text_files(path: Path) -> Dataset:
 
 
 def _jsonl_rows(path: Path) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
+    rows = read_jsonl(path, ("text", "label"))
+    return [str(r["text"]) for r in rows], [str(r["label"]) for r in rows]
+
+
+def read_jsonl(path: Path, keys: tuple[str, ...]) -> list[dict]:
+    """One JSON object a line (blank lines skipped), each with `keys`; clear errors by line."""
+    rows = []
     for n, line in enumerate(_read(path).splitlines(), start=1):
         if not line.strip():
             continue
@@ -73,11 +79,11 @@ def _jsonl_rows(path: Path) -> tuple[list[str], list[str]]:
             row = json.loads(line)
         except json.JSONDecodeError as e:
             raise DatasetError(f"{path} line {n}: not valid JSON ({e.msg})") from None
-        if not isinstance(row, dict) or "text" not in row or "label" not in row:
-            raise DatasetError(f"{path} line {n}: expected an object with 'text' and 'label'")
-        texts.append(str(row["text"]))
-        labels.append(str(row["label"]))
-    return texts, labels
+        if not isinstance(row, dict) or any(k not in row for k in keys):
+            wanted = " and ".join(f"'{k}'" for k in keys)
+            raise DatasetError(f"{path} line {n}: expected an object with {wanted}")
+        rows.append(row)
+    return rows
 
 
 def _csv_rows(path: Path) -> tuple[list[str], list[str]]:

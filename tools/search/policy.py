@@ -31,6 +31,7 @@ RULES: dict[str, list[tuple[str, dict]]] = {
     ],
     "timeout": [("timeout: fewer layers", {"n_layers": -1})],
     "overfitting": [
+        ("overfitting: more training data, written for the weak slice", {"augment": 200}),
         ("overfitting: more weight decay", {"weight_decay": 2.0}),
         ("overfitting: fewer layers", {"n_layers": -1}),
     ],
@@ -58,7 +59,9 @@ DEFAULTS = {
     "n_layers": 4,
     "tokenizer": "byte",
     "merge": "diloco",
+    "augment": 0,
 }
+ADDITIVE = ("n_layers", "augment")  # rules add to these; they multiply the rest
 
 
 @dataclass
@@ -126,7 +129,7 @@ class SearchPolicy:
             if isinstance(factor, str):
                 diff[key] = factor
             else:
-                diff[key] = current + factor if key == "n_layers" else current * factor
+                diff[key] = current + factor if key in ADDITIVE else current * factor
         diff = {k: v for k, v in clip(diff, self.task)[0].items() if v != base.get(k, DEFAULTS[k])}
         return Candidate(diff, reason) if diff else None
 

@@ -6,9 +6,20 @@ from magnet.tools.search.policy import SearchPolicy
 from magnet.tools.search.space import SPACE, clip
 
 
-def test_every_searchable_key_is_a_training_setting_or_the_merge_method():
-    assert set(SPACE) - {"merge"} <= set(override_keys())
+def test_every_searchable_key_is_a_training_setting_the_merge_method_or_augment():
+    assert set(SPACE) - {"merge", "augment"} <= set(override_keys())
     assert SPACE["merge"].choices == METHODS and SPACE["merge"].tasks == ("diloco",)
+    assert SPACE["augment"].tasks == ("classify",)  # the agent makes the data, then trains
+
+
+def test_overfitting_proposes_data_for_the_weak_slice_first_for_classifiers(tmp_path):
+    from magnet.tools.search.policy import SearchPolicy
+
+    policy = SearchPolicy(tmp_path / "s.db", "s", True, "classify")
+    first = policy.candidates({"augment": 200}, "overfitting")[0]
+    assert first.diff == {"augment": 400} and "weak slice" in first.reason
+    lm = SearchPolicy(tmp_path / "l.db", "l", False, "lm")
+    assert "augment" not in lm.candidates({}, "overfitting")[0].diff
 
 
 def test_clip_keeps_values_in_range_and_says_what_changed():

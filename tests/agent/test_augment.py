@@ -1,0 +1,48 @@
+"""Failure-driven data in the research loop: proposed, reviewed, generated, trained on."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from magnet.agent.llm import Llm
+from magnet.agent.session import SessionRunner
+from magnet.agent.state import Budget
+from magnet.tools.datasets import load_dataset
+from magnet.tools.paths import magnet_home
+from tests.conftest import TINY
+from tests.tools.datasets.test_generate import HAM, SPAM, batch
+
+INTAKE = '{"task": "classify", "dataset": "sms-spam", "metric": "balanced_accuracy"}'
+AUGMENT = json.dumps(
+    {"hypothesis": "more examples of what it confuses", "config_diff": {"augment": 10}}
+)
+
+
+@pytest.mark.integration
+def test_an_augment_experiment_trains_on_generated_examples_for_the_weak_slice(scripted_llm):
+    runner = SessionRunner(magnet_home(), Llm("openai/scripted"))
+    calls = scripted_llm(INTAKE, AUGMENT, batch("ham", HAM), batch("spam", SPAM))
+    sid, pending = runner.start(
+        "classify scam messages",
+        approve="auto",
+        budget=Budget(max_experiments=3),
+        base_overrides=TINY,
+        steps=8,
+    )
+    assert pending is None
+    done = runner.state(sid)["experiments"]
+    assert [e["diff"] for e in done] == [{"seed": 0}, {"seed": 1}, {"augment": 10}]
+    assert done[2]["status"] == "ok" and done[2]["value"] is not None
+    data = magnet_home() / "sessions" / sid / "data-augment-10"
+    ds = load_dataset(str(data), "classify")
+    base = load_dataset("sms-spam", "classify")
+    assert len(ds.train.texts) == len(base.train.texts) + 10
+    assert ds.val.texts == base.val.texts and ds.test.texts == base.test.texts
+    assert ds.card.generation[-1].split == "train" and ds.card.generation[-1].kept == 10
+    prompt = calls[2][-1]["content"]
+    assert "A model confused these" in prompt  # the best run's misclassified val texts
+    [event] = [e for e in runner.traces.events(sid) if e.kind == "data"]
+    assert event.data["text"].startswith("10 training examples written for ")
+    config = json.loads((Path(done[2]["run_dir"]) / "config.json").read_text())
+    assert config["data"] == str(data)
