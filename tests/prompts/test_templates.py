@@ -42,6 +42,7 @@ EXAMPLES = {
         count=5,
         avoid=["WIN a prize now"],
         weak=[dict(text="Free entry in a weekly draw", label="spam")],
+        rewrite=[],
     ),
 }
 

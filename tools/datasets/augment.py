@@ -1,4 +1,4 @@
-"""More training data where a model fails: failure-driven generation and typo noise.
+"""More training data: failure-driven generation, LLM paraphrases and typo noise.
 
     failure_driven(llm, "sms-spam", weak, 200, out)   # weak: misclassified val texts
     load_dataset(str(out), "classify")                # sms-spam's splits, train grown
@@ -33,6 +33,32 @@ def failure_driven(llm, data: str, weak: list[dict], n: int, out: Path, seed: in
         seed=seed,
         holdout=ds.val.texts + ds.test.texts,
         weak=[{"text": w["text"][:300], "label": w["label"]} for w in weak[:WEAK_SHOWN]],
+    )
+    examples, generation = generate(llm, request)
+    generation = generation.model_copy(update={"split": "train"})
+    _extend(out, data, examples, generation)
+    return generation
+
+
+def paraphrased(llm, data: str, n: int, out: Path, seed: int = 0):
+    """The LLM rewrites `n` random train examples (balanced across labels) in other words,
+    into `out`'s train split."""
+    import random
+
+    from magnet.tools.datasets import load_dataset
+
+    ds = load_dataset(data, "classify")
+    order = list(range(len(ds.train.texts)))
+    random.Random(seed).shuffle(order)
+    sources = [{"text": ds.train.texts[i], "label": ds.labels[ds.train.labels[i]]} for i in order]
+    request = GenerateRequest(
+        task="classify",
+        labels=ds.labels,
+        describe=ds.card.description or f"texts like those of the {ds.card.name} dataset",
+        n=n,
+        seed=seed,
+        holdout=ds.val.texts + ds.test.texts,
+        rewrite=sources[: 4 * n],  # spares for rewrites that are dropped
     )
     examples, generation = generate(llm, request)
     generation = generation.model_copy(update={"split": "train"})

@@ -193,31 +193,39 @@ def augment_command(
         typer.Option(help="failure-driven: write examples for this run's misclassified val texts"),
     ] = None,
     n: Annotated[int, typer.Option(help="failure-driven examples to write")] = 100,
+    paraphrase: Annotated[int, typer.Option(help="LLM rewrites of random train examples")] = 0,
     noise: Annotated[int, typer.Option(help="typo'd copies of every train example")] = 0,
-    model: Annotated[str | None, typer.Option(help="litellm model for --from-run")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="litellm model for --from-run and --paraphrase")
+    ] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Grow a classification dataset's train split only: examples aimed at what a run gets
-    wrong (--from-run), and/or noisy copies (--noise). Validation and test stay as they are.
+    wrong (--from-run), LLM paraphrases (--paraphrase), noisy copies (--noise). Validation and
+    test stay as they are.
 
     Example: magnet data augment sms-spam --from-run runs/spam --n 200 --out data/spam-plus
     """
+    from magnet.agent.llm import Llm
     from magnet.tools.datasets import load_dataset
-    from magnet.tools.datasets.augment import failure_driven, noisy_copies
+    from magnet.tools.datasets.augment import failure_driven, noisy_copies, paraphrased
     from magnet.tools.errors import ConfigError
 
-    if from_run is None and not noise:
-        raise ConfigError("say what to add: --from-run RUN (failure-driven) and/or --noise N")
+    if from_run is None and not noise and not paraphrase:
+        raise ConfigError("say what to add: --from-run RUN, --paraphrase N and/or --noise N")
+    llm = Llm(model, max_tokens=2048)
     if from_run is not None:
-        from magnet.agent.llm import Llm
         from magnet.tools.evaluate import misclassified
 
         weak = misclassified(from_run, _data_of(from_run))
-        made = failure_driven(Llm(model, max_tokens=2048), data, weak, n, out, seed)
+        made = failure_driven(llm, data, weak, n, out, seed)
         console.line(
             f"{made.kept} examples for {len(weak)} misclassified val texts; "
             f"dropped {made.dropped or 'none'}"
         )
+    if paraphrase:
+        made = paraphrased(llm, data, paraphrase, out, seed)
+        console.line(f"{made.kept} paraphrases; dropped {made.dropped or 'none'}")
     if noise:
         made = noisy_copies(data, noise, out, seed=seed)
         console.line(f"{made.kept} noisy copies")

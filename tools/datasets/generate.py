@@ -50,6 +50,9 @@ class GenerateRequest(BaseModel):
     seed: int = 0
     holdout: list[str] = Field([], description="texts nothing generated may nearly repeat")
     weak: list[dict] = Field([], description="misclassified {text, label} to learn from")
+    rewrite: list[dict] = Field(
+        [], description="{text, label} to say again in other words (paraphrase augmentation)"
+    )
 
     @field_validator("labels")
     @classmethod
@@ -102,20 +105,29 @@ def generate(
     seen, guard = NearDuplicates(), NearDuplicates()
     for text in request.holdout:
         guard.add(text)
+    queues = {lab: [r for r in request.rewrite if r.get("label") == lab] for lab in labels}
+    for r in request.rewrite:
+        seen.add(r["text"])  # a "paraphrase" that repeats its source adds nothing
     failed = 0
     while len(kept) < request.n and gen.tokens < request.token_budget:
         counts = Counter(e.label for e in kept)
-        label = min(labels, key=lambda lab: counts[lab])
+        open_labels = [lab for lab in labels if not request.rewrite or queues[lab]]
+        if not open_labels:
+            break  # every text to rewrite has had its turn
+        label = min(open_labels, key=lambda lab: counts[lab])
         want = min(request.batch_size, target - counts[label], request.n - len(kept))
+        sources = queues[label][:want]
+        del queues[label][:want]
         prompt = render(
             "generate",
             task=request.task,
             describe=request.describe,
             label=label,
             labels=labels,
-            count=want,
+            count=len(sources) or want,
             avoid=[e.text[:200] for e in kept if e.label == label][-AVOID:],
             weak=request.weak,
+            rewrite=[r["text"][:300] for r in sources],
         )
         answer = llm.ask(
             "generate", prompt, Batch, system=SYSTEM, temperature=0.9, max_tokens=256 * want

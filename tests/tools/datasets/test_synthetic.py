@@ -104,3 +104,33 @@ def test_magnet_data_augment_adds_noisy_copies_to_train_only(tmp_path):
     assert grown.card.generation[-1].generator == "noise"
     nothing = magnet("data", "augment", "sms-spam", "--out", tmp_path / "x")
     assert nothing.stderr.strip().startswith("Error: say what to add")
+
+
+def test_magnet_data_augment_paraphrases_through_the_llm(scripted_llm, tmp_path):
+    from typer.testing import CliRunner
+
+    from magnet.agent.cli import app
+    from magnet.tools.datasets.generated import save_generated
+    from magnet.tools.datasets.types import Generation
+
+    rows = [Example(text=t, label="spam") for t in SPAM] + [
+        Example(text=t, label="ham") for t in HAM
+    ]
+    base = save_generated(tmp_path / "sms", "classify", rows, Generation(generator="llm"))
+    train = load_dataset(str(base)).train
+    hams = [t for t, y in zip(train.texts, train.labels, strict=True) if y == 0]
+    # The model echoes its sources (duplicates, dropped) and writes one real rewrite.
+    echoed = [{"text": t, "label": "ham"} for t in hams]
+    new = {"text": "Could you grab some groceries when you head back?", "label": "ham"}
+    rewrites = {"examples": [*echoed, new]}
+    calls = scripted_llm(json.dumps(rewrites), batch("spam", ["Claim the reward waiting for you"]))
+    args = ["data", "augment", str(base), "--paraphrase", "2", "--model", "openai/scripted"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "plus")])
+    assert result.exit_code == 0, result.output
+    assert f"2 paraphrases; dropped {{'duplicate': {len(hams)}}}" in result.output
+    prompt = calls[0][-1]["content"]
+    assert (
+        prompt.startswith("Rewrite each of these 1 texts") and sum(h in prompt for h in hams) == 1
+    )
+    grown = load_dataset(str(tmp_path / "plus"), "classify")
+    assert len(grown.train.texts) == len(train.texts) + 2
