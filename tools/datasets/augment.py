@@ -22,22 +22,8 @@ WEAK_SHOWN = 8  # misclassified examples in one prompt
 def failure_driven(llm, data: str, weak: list[dict], n: int, out: Path, seed: int = 0):
     """Generate `n` examples aimed at `weak` ({text, label}) into `out`'s train split;
     returns the Generation (what was asked, kept and dropped)."""
-    from magnet.tools.datasets import load_dataset
-
-    ds = load_dataset(data, "classify")
-    request = GenerateRequest(
-        task="classify",
-        labels=ds.labels,
-        describe=ds.card.description or f"texts like those of the {ds.card.name} dataset",
-        n=n,
-        seed=seed,
-        holdout=ds.val.texts + ds.test.texts,
-        weak=[{"text": w["text"][:300], "label": w["label"]} for w in weak[:WEAK_SHOWN]],
-    )
-    examples, generation = generate(llm, request)
-    generation = generation.model_copy(update={"split": "train"})
-    _extend(out, data, examples, generation)
-    return generation
+    shown = [{"text": w["text"][:300], "label": w["label"]} for w in weak[:WEAK_SHOWN]]
+    return _generate_into(llm, data, n, out, seed, weak=shown)
 
 
 def paraphrased(llm, data: str, n: int, out: Path, seed: int = 0):
@@ -51,6 +37,15 @@ def paraphrased(llm, data: str, n: int, out: Path, seed: int = 0):
     order = list(range(len(ds.train.texts)))
     random.Random(seed).shuffle(order)
     sources = [{"text": ds.train.texts[i], "label": ds.labels[ds.train.labels[i]]} for i in order]
+    # Spares, for rewrites that are dropped.
+    return _generate_into(llm, data, n, out, seed, rewrite=sources[: 4 * n])
+
+
+def _generate_into(llm, data: str, n: int, out: Path, seed: int, **prompting) -> Generation:
+    """n LLM examples for `data`'s labels, kept off its val/test texts, into `out`'s train."""
+    from magnet.tools.datasets import load_dataset
+
+    ds = load_dataset(data, "classify")
     request = GenerateRequest(
         task="classify",
         labels=ds.labels,
@@ -58,7 +53,7 @@ def paraphrased(llm, data: str, n: int, out: Path, seed: int = 0):
         n=n,
         seed=seed,
         holdout=ds.val.texts + ds.test.texts,
-        rewrite=sources[: 4 * n],  # spares for rewrites that are dropped
+        **prompting,
     )
     examples, generation = generate(llm, request)
     generation = generation.model_copy(update={"split": "train"})
