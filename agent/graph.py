@@ -175,7 +175,10 @@ def _generated_data(state, deps) -> str:
     reply = review_data(state, GENERATE_N, spec["labels"], describe)
     if reply["action"] not in ("accept", "edit"):
         raise UnsupportedGoal("no dataset fits the goal and generating one was declined: --data")
-    n = int((reply.get("set") or {}).get("generate", GENERATE_N))
+    try:  # a reviewer's edit: any number, kept sensible
+        n = min(max(int((reply.get("set") or {}).get("generate", GENERATE_N)), 10), 100_000)
+    except (TypeError, ValueError):
+        n = GENERATE_N
     request = GenerateRequest(task="classify", labels=spec["labels"], describe=describe, n=n)
     examples, made = generate(deps.llm, request)
     save_generated(out, "classify", examples, made)  # a dataset too small fails on load
