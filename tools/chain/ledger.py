@@ -57,9 +57,13 @@ def _registry(book: Path, w3, account: str, address: str | None):
     from magnet.tools.chain.registry import Registry
 
     known = json.loads(book.read_text()) if book.exists() else {}
-    address = address or known.get(str(w3.eth.chain_id))
     if address:
         return Registry(w3, address, account)
+    ours = known.get(str(w3.eth.chain_id))
+    if ours and w3.eth.get_code(ours) not in (b"", b"\x00"):
+        return Registry(w3, ours, account)
+    if ours:  # a reset chain (anvil's state removed): records sent before are gone with it
+        console.warning(f"the registry at {ours} is gone from chain {w3.eth.chain_id}")
     registry = Registry.deploy(w3, account)
     book.parent.mkdir(parents=True, exist_ok=True)
     book.write_text(json.dumps({**known, str(w3.eth.chain_id): registry.address}, indent=1))

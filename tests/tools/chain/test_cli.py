@@ -5,6 +5,7 @@ import json
 import pytest
 
 from magnet.agent.traces import TraceStore
+from magnet.tools.chain.outbox import content_hash
 from magnet.tools.chain.registry import sha256_hex
 from tests.conftest import magnet
 
@@ -69,3 +70,17 @@ def test_an_unfunded_or_malformed_key_or_address_is_a_clear_error_and_keeps_the_
     assert "Error: '0xnothex' is not an address; 1 record(s) stay" in bad_address.stderr
     assert len(traces.outbox(sid, unsent_only=True)) == 1
     assert "sent 1" in magnet("chain", "sync", home=home).stdout
+
+
+@pytest.mark.integration
+def test_a_reset_local_chain_gets_a_new_registry_and_verify_reports_what_is_gone(tmp_path):
+    home = tmp_path / "home"
+    traces = TraceStore(home / "magnet.db")
+    sid = traces.create_session("classify scam messages")
+    payload = {"config": {}, "metrics": {}, "verdict": "improved", "metric": 0.9}
+    traces.outbox_add(sid, f"{sid}-000", "experiment", content_hash("experiment", payload), payload)
+    assert magnet("chain", "sync", home=home).returncode == 0
+    (home / "chain" / "anvil-state.json").unlink()  # the chain is reset
+    lost = magnet("chain", "verify", sid, home=home)
+    assert "Warning: the registry at 0x" in lost.stderr and lost.returncode == 1
+    assert lost.stdout.startswith("missing") and "the outbox says record 0" in lost.stdout
