@@ -9,7 +9,7 @@ import typer
 
 from magnet.tools import console
 
-app = typer.Typer(help="Built-in and user datasets.", no_args_is_help=True)
+app = typer.Typer(help="Built-in, user and generated datasets.", no_args_is_help=True)
 TaskName = Literal["lm", "classify", "direction"]
 
 
@@ -92,8 +92,10 @@ def generate_command(
     token_budget: Annotated[int, typer.Option(help="LLM tokens at most")] = 500_000,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """Make a dataset: an LLM writes labelled examples or domain text (validated, de-duplicated,
-    class-balanced), slot-filled templates, or regime-switching prices (direction).
+    """Make a dataset with an LLM, from templates, or as synthetic prices.
+
+    The LLM writes labelled examples or domain text (validated, de-duplicated, class-balanced);
+    --templates slot-fills without one; --task direction makes regime-switching prices.
 
     Example: magnet data generate --task classify --labels safe,unsafe
              --describe "one-line descriptions of online videos" --n 500 --out data/videos
@@ -200,9 +202,10 @@ def augment_command(
     ] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """Grow a classification dataset's train split only: examples aimed at what a run gets
-    wrong (--from-run), LLM paraphrases (--paraphrase), noisy copies (--noise). Validation and
-    test stay as they are.
+    """Grow a classification dataset's train split; validation and test stay as they are.
+
+    Adds examples aimed at what a run gets wrong (--from-run), LLM paraphrases (--paraphrase)
+    and typo'd copies (--noise).
 
     Example: magnet data augment sms-spam --from-run runs/spam --n 200 --out data/spam-plus
     """

@@ -55,9 +55,10 @@ def serve_command(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8000,
     threads: Annotated[int, typer.Option(help="CPU threads for llama.cpp")] = 2,
 ) -> None:
-    """Serve an expert on 127.0.0.1: language models through llama.cpp's OpenAI-compatible API
-    (/v1/models, /v1/completions, /v1/chat/completions, streaming); text classifiers on
-    /v1/classify. Runs until Ctrl-C.
+    """Serve an expert over an OpenAI-compatible HTTP API on 127.0.0.1.
+
+    Language models run in llama.cpp (/v1/models, /v1/completions, /v1/chat/completions,
+    streaming); text classifiers answer on /v1/classify. Runs until Ctrl-C.
 
     Example: magnet serve runs/lm-shakespeare --port 8000
     """
