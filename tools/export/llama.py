@@ -7,6 +7,7 @@ greedy(server, "ROMEO:", 32)                  # [(token id, logprob), ...]
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from magnet.tools.errors import ExportError
@@ -24,7 +25,8 @@ def llama_server(
     params.n_ctx = n_ctx
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
-    params.verbosity = -1  # llama.cpp logs stay off the user's terminal
+    # llama.cpp logs stay off the user's terminal unless MAGNET_DEBUG=1 asks for them.
+    params.verbosity = 1 if os.environ.get("MAGNET_DEBUG") == "1" else -1
     params.use_jinja = True  # the GGUF's own chat template, whatever it is
     if name:
         params.model_alias = {name}
@@ -34,7 +36,8 @@ def llama_server(
         return xllamacpp.Server(params)
     except RuntimeError:
         where = f" on 127.0.0.1:{port}" if port is not None else ""
-        raise ExportError(f"llama.cpp could not load {path}{where}") from None
+        hint = "" if params.verbosity > 0 else " (MAGNET_DEBUG=1 shows llama.cpp's log)"
+        raise ExportError(f"llama.cpp could not load {path}{where}{hint}") from None
 
 
 def greedy(server, prompt: str | list[int], n: int) -> list[tuple[int, float]]:

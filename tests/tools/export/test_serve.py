@@ -109,4 +109,7 @@ def test_a_port_in_use_or_a_wrong_target_is_one_error_line(tmp_path):
     )
     port = free_port()
     broken = magnet("serve", gguf, "--port", port)
-    assert broken.stderr.strip() == f"Error: llama.cpp could not load {gguf} on 127.0.0.1:{port}"
+    assert broken.stderr.strip() == (
+        f"Error: llama.cpp could not load {gguf} on 127.0.0.1:{port} "
+        "(MAGNET_DEBUG=1 shows llama.cpp's log)"
+    )
