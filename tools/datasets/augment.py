@@ -22,8 +22,10 @@ WEAK_SHOWN = 8  # misclassified examples in one prompt
 def failure_driven(llm, data: str, weak: list[dict], n: int, out: Path, seed: int = 0):
     """Generate `n` examples aimed at `weak` ({text, label}) into `out`'s train split;
     returns the Generation (what was asked, kept and dropped)."""
+    from magnet.tools.datasets import load_dataset
+
     shown = [{"text": w["text"][:300], "label": w["label"]} for w in weak[:WEAK_SHOWN]]
-    return _generate_into(llm, data, n, out, seed, weak=shown)
+    return _generate_into(llm, data, load_dataset(data, "classify"), n, out, seed, weak=shown)
 
 
 def paraphrased(llm, data: str, n: int, out: Path, seed: int = 0):
@@ -38,14 +40,12 @@ def paraphrased(llm, data: str, n: int, out: Path, seed: int = 0):
     random.Random(seed).shuffle(order)
     sources = [{"text": ds.train.texts[i], "label": ds.labels[ds.train.labels[i]]} for i in order]
     # Spares, for rewrites that are dropped.
-    return _generate_into(llm, data, n, out, seed, rewrite=sources[: 4 * n])
+    return _generate_into(llm, data, ds, n, out, seed, rewrite=sources[: 4 * n])
 
 
-def _generate_into(llm, data: str, n: int, out: Path, seed: int, **prompting) -> Generation:
-    """n LLM examples for `data`'s labels, kept off its val/test texts, into `out`'s train."""
-    from magnet.tools.datasets import load_dataset
-
-    ds = load_dataset(data, "classify")
+def _generate_into(llm, data: str, ds, n: int, out: Path, seed: int, **prompting) -> Generation:
+    """n LLM examples for `data`'s labels (`ds`, loaded), kept off its val/test texts, into
+    `out`'s train split."""
     request = GenerateRequest(
         task="classify",
         labels=ds.labels,

@@ -218,9 +218,10 @@ def augment_command(
         raise ConfigError("say what to add: --from-run RUN, --paraphrase N and/or --noise N")
     llm = Llm(model, max_tokens=2048)
     if from_run is not None:
+        from magnet.tools.bitnet.checkpoint import read_config
         from magnet.tools.evaluate import misclassified
 
-        weak = misclassified(from_run, _data_of(from_run))
+        weak = misclassified(from_run, read_config(from_run).data)
         made = failure_driven(llm, data, weak, n, out, seed)
         console.line(
             f"{made.kept} examples for {len(weak)} misclassified val texts; "
@@ -234,14 +235,3 @@ def augment_command(
         console.line(f"{made.kept} noisy copies")
     card = load_dataset(str(out), "classify").card
     console.line(f"{out}: splits {card.sizes}; {card.notes[-1]}")
-
-
-def _data_of(run_dir: Path) -> str:
-    """The data a run trained on, as its config records it."""
-    from magnet.tools.bitnet.config import TrainConfig
-    from magnet.tools.errors import RunDirError
-
-    try:
-        return TrainConfig.model_validate_json((run_dir / "config.json").read_text()).data
-    except (OSError, ValueError) as e:
-        raise RunDirError(f"{run_dir}: no readable config.json ({e})") from None

@@ -37,19 +37,14 @@ def check_port(port: int) -> None:
 def model_file(target: Path, on_export: Callable[[str], None] = print) -> tuple[str, Path]:
     """("gguf", file) for a GGUF or an LM run directory; ("classify", run dir) for a text
     classifier."""
-    from magnet.tools.bitnet.checkpoint import FILENAME
-    from magnet.tools.bitnet.config import TrainConfig
-    from magnet.tools.errors import RunDirError
+    from magnet.tools.bitnet.checkpoint import FILENAME, read_config
     from magnet.tools.export.export import default_out, export
 
     if target.is_file() and target.suffix == ".gguf":
         return "gguf", target
     if not target.is_dir():
         raise ExportError(f"{target}: neither a run directory nor a .gguf file")
-    try:
-        cfg = TrainConfig.model_validate_json((target / "config.json").read_text())
-    except (OSError, ValueError) as e:
-        raise RunDirError(f"{target}: no readable config.json ({e})") from None
+    cfg = read_config(target)
     if cfg.task == "classify":
         return "classify", target
     if cfg.task != "lm":
