@@ -21,7 +21,6 @@ from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
-from magnet.agent.llm import Llm
 from magnet.agent.nodes.decide import stop_reason
 from magnet.agent.nodes.intake import GENERATE, intake
 from magnet.agent.nodes.plan import BASELINE_SEEDS, plan
@@ -30,6 +29,7 @@ from magnet.agent.nodes.review import review
 from magnet.agent.state import Budget, ResearchSpec
 from magnet.agent.traces import TraceStore
 from magnet.tools.evaluate import noise_floor, verdict
+from magnet.tools.llm import Llm
 
 DILOCO_ROUNDS = 2  # outer steps per merged-specialists experiment
 GENERATE_N = 200  # examples the LLM writes when no dataset fits (the review may change it)

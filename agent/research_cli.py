@@ -202,8 +202,8 @@ def _ledger(chain: str, chain_id: int | None):
 
 
 def _runner(model: str | None, api_base: str | None, ledger=None):
-    from magnet.agent.llm import Llm
     from magnet.agent.session import SessionRunner
+    from magnet.tools.llm import Llm
     from magnet.tools.paths import magnet_home
 
     llm = Llm(model, api_base)

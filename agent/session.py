@@ -20,9 +20,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from magnet.agent.graph import Deps, build_graph
-from magnet.agent.llm import Llm
 from magnet.agent.state import Budget
 from magnet.agent.traces import TraceStore
+from magnet.tools.llm import Llm
 
 
 class SessionRunner:

@@ -23,10 +23,10 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 import litellm  # noqa: E402
 
-from magnet.agent.llm import Llm  # noqa: E402
 from magnet.agent.session import SessionRunner  # noqa: E402
 from magnet.agent.state import Budget  # noqa: E402
 from magnet.memory.embedding import load_model  # noqa: E402
+from magnet.tools.llm import Llm  # noqa: E402
 
 INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
 TINY = ["n_layers=1", "n_heads=2", "d_model=256", "ffn_dim=256", "batch_size=4", "eval_batches=1"]
@@ -56,7 +56,7 @@ def main() -> None:
             "predict the S&P 500 direction",
             approve="auto",
             budget=Budget(max_experiments=args.experiments),
-            base_overrides=TINY,
+            base_settings=TINY,
             steps=1,
         )
         total = time.perf_counter() - t0

@@ -62,16 +62,16 @@ def record(registry: Registry, i: int) -> int:
 
 def outbox_path(home: Path, n: int) -> dict:
     """Queue n rows, then one `Ledger.send` as the record node does it."""
-    from magnet.agent.traces import TraceStore
     from magnet.tools.chain.ledger import Ledger
+    from magnet.tools.chain.outbox import Outbox
 
     os.environ["MAGNET_HOME"] = str(home)
-    traces = TraceStore(home / "magnet.db")
-    sid = traces.create_session("bench")
+    outbox = Outbox(home / "magnet.db")
+    sid = "bench-session"
     for i in range(n):
-        traces.outbox_add(sid, f"{sid}-{i:03d}", "experiment", sha256_hex(f"o{i}"), {"metric": i})
+        outbox.add(sid, f"{sid}-{i:03d}", "experiment", sha256_hex(f"o{i}"), {"metric": i})
     start = time.perf_counter()
-    report = Ledger().send(traces, sid)
+    report = Ledger().send(outbox, sid)
     total = time.perf_counter() - start
     assert report.sent == n and report.error is None, report
     return {"rows": n, "seconds": round(total, 2), "per_s": round(n / total, 1)}

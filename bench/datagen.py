@@ -15,8 +15,8 @@ import argparse
 import json
 import time
 
-from magnet.agent.llm import Llm
 from magnet.tools.datasets.generate import GenerateRequest, generate
+from magnet.tools.llm import Llm
 
 
 def plain_tokens_per_s(llm: Llm) -> float:

@@ -21,8 +21,8 @@ from pathlib import Path
 from magnet.tools.diloco.run import run_diloco
 from magnet.tools.diloco.spec import DilocoSpec
 
-MODEL = ["n_layers=2", "d_model=256", "ffn_dim=512", "seq_len=128", "batch_size=8"]
-MODEL += ["eval_batches=8", "log_every=50"]
+MODEL = {"n_layers": 2, "d_model": 256, "ffn_dim": 512, "seq_len": 128, "batch_size": 8}
+MODEL |= {"eval_batches": 8, "log_every": 50}
 RUNS = [
     ("data-parallel", "dp", 1, "none"),
     ("diloco H=50", "diloco", 50, "none"),
@@ -49,7 +49,7 @@ def main() -> None:
                 rounds=args.steps // h if mode == "diloco" else 1,
                 mode=mode,
                 compression=compression,
-                overrides=MODEL,
+                settings=MODEL,
                 out=Path(tmp) / name.replace(" ", "-"),
             )
             start = time.perf_counter()

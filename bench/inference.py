@@ -36,10 +36,10 @@ PROJECTIONS = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up"
 
 
 def trained(out: Path, d_model: int, layers: int, ffn: int, heads: int, tokenizer: str) -> Path:
-    overrides = [f"d_model={d_model}", f"n_layers={layers}", f"ffn_dim={ffn}", f"n_heads={heads}"]
-    overrides += ["seq_len=256", "batch_size=2", "eval_batches=1", "warmup_steps=1"]
-    overrides += [f"tokenizer={tokenizer}", "bpe_vocab=4096"]
-    train(TrainRequest(task="lm", data="shakespeare", steps=2, out=out, overrides=overrides))
+    settings = {"d_model": d_model, "n_layers": layers, "ffn_dim": ffn, "n_heads": heads}
+    settings |= {"seq_len": 256, "batch_size": 2, "eval_batches": 1, "warmup_steps": 1}
+    settings |= {"tokenizer": tokenizer, "bpe_vocab": 4096}
+    train(TrainRequest(task="lm", data="shakespeare", steps=2, out=out, settings=settings))
     return out
 
 

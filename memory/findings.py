@@ -1,33 +1,17 @@
-"""What the research loop learns from one experiment, and the canonical hash of a config."""
+"""What the research loop learns from one experiment."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from magnet.tools.hashing import canonical_sha256
+
 # "rejected": a reviewer turned the proposal down before it ran; the analysis says why.
 Verdict = Literal["improved", "no_change", "worse", "failed", "rejected"]
-
-
-def config_hash(config: dict) -> str:
-    """The same settings hash the same, whatever their order or spelling (1e-3 == 0.001)."""
-    canonical = json.dumps(_normalise(config), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _normalise(value):
-    if isinstance(value, dict):
-        return {str(k).replace("-", "_"): _normalise(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_normalise(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 class Finding(BaseModel):
@@ -49,7 +33,7 @@ class Finding(BaseModel):
 
     @property
     def config_hash(self) -> str:
-        return config_hash(self.config)
+        return canonical_sha256(self.config)
 
     def document(self) -> str:
         """The text that is embedded: what was tried, why, and what came of it."""

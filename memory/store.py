@@ -4,7 +4,7 @@
     store.add(Finding(session_id="s1", goal="classify scam messages", dataset="sms-spam",
                       config={"lr": 1e-3}, verdict="improved", primary_metric="balanced_accuracy",
                       primary_value=0.93))
-    store.already_tried({"lr": 0.001})      # True: canonical hash
+    store.already_tried({"lr": 0.001}, "classify", "sms-spam")   # that finding: canonical hash
     store.lessons("detect spam SMS")         # what worked and what failed, for a planner prompt
 
 Each finding is one chromadb record: the embedded text (`Finding.document()`), flat metadata
@@ -19,8 +19,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from magnet.memory.findings import Finding, config_hash
+from magnet.memory.findings import Finding
 from magnet.tools.errors import MemoryStoreError
+from magnet.tools.hashing import canonical_sha256
 from magnet.tools.paths import magnet_home
 
 COLLECTION = "findings"
@@ -101,9 +102,15 @@ class FindingsStore:
         text = "config: " + ", ".join(f"{k}={v}" for k, v in sorted(config.items()))
         return self.search(text, limit=limit)
 
-    def already_tried(self, config: dict) -> bool:
-        got = self._col.get(where={"config_hash": config_hash(config)}, limit=1, include=[])
-        return bool(got["ids"])
+    def already_tried(self, config: dict, task: str, dataset: str) -> Finding | None:
+        """The earliest finding of exactly this config for this task and dataset, if any: a
+        config tried on one dataset says nothing about another."""
+        where = {"config_hash": canonical_sha256(config), "task": task, "dataset": dataset}
+        got = self._col.get(
+            where={"$and": [{k: v} for k, v in where.items()]}, include=["metadatas"]
+        )
+        found = [Finding.model_validate_json(m["finding"]) for m in got["metadatas"]]
+        return min(found, key=lambda f: f.created_at, default=None)
 
     def lessons(self, goal: str, limit: int = 8, max_chars: int = 1500) -> str:
         """A bounded digest of related findings from every session: worked, then failed."""

@@ -7,17 +7,22 @@ import sys
 import pytest
 
 # A model small enough that a 20-step run takes a few seconds on 2 cores.
-TINY = [
-    "n_layers=1",
-    "n_heads=2",
-    "d_model=256",
-    "ffn_dim=256",
-    "seq_len=32",
-    "batch_size=4",
-    "eval_batches=2",
-    "warmup_steps=2",
-    "log_every=1",
-]
+TINY = {
+    "n_layers": 1,
+    "n_heads": 2,
+    "d_model": 256,
+    "ffn_dim": 256,
+    "seq_len": 32,
+    "batch_size": 4,
+    "eval_batches": 2,
+    "warmup_steps": 2,
+    "log_every": 1,
+}
+
+
+def words(settings: dict) -> list[str]:
+    """Settings as the command line takes them: key=value words."""
+    return [f"{k}={v}" for k, v in settings.items()]
 
 
 @pytest.fixture(autouse=True)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from magnet.agent.llm import Llm
 from magnet.agent.state import ResearchSpec
 from magnet.prompts import render
 from magnet.tools.datasets.builtin import BUILTINS
 from magnet.tools.errors import UnsupportedGoal
+from magnet.tools.llm import Llm
 
 GENERATE = "generate"  # the dataset of a classification goal no data fits: written by the LLM
 # "safe vs unsafe", "as spam or ham", "into positive, negative or neutral"

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from magnet.agent.llm import Llm
 from magnet.agent.state import ExperimentProposal, ResearchSpec
 from magnet.prompts import render
+from magnet.tools.llm import Llm
 from magnet.tools.search.policy import Candidate
 from magnet.tools.search.space import SPACE, clip
 

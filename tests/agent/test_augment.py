@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from magnet.agent.llm import Llm
 from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget
 from magnet.tools.datasets import load_dataset
+from magnet.tools.llm import Llm
 from magnet.tools.paths import magnet_home
 from tests.conftest import TINY
 from tests.tools.datasets.test_generate import HAM, SPAM, batch
@@ -27,7 +27,7 @@ def test_an_augment_experiment_trains_on_generated_examples_for_the_weak_slice(s
         "classify scam messages",
         approve="auto",
         budget=Budget(max_experiments=3),
-        base_overrides=TINY,
+        base_settings=TINY,
         steps=8,
     )
     assert pending is None

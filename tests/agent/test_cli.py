@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from tests.conftest import TINY, magnet
+from tests.conftest import TINY, magnet, words
 
 
 def test_help_does_not_import_heavy_libraries():
@@ -26,7 +26,7 @@ def test_data_list_and_show():
     "args,message",
     [
         (["--task", "lm", "--data", "no-such-corpus"], "unknown dataset 'no-such-corpus'"),
-        (["--task", "lm", "--data", "shakespeare", "colour=blue"], "unknown override key 'colour'"),
+        (["--task", "lm", "--data", "shakespeare", "colour=blue"], "unknown setting 'colour'"),
         (["--task", "lm", "--data", "shakespeare", "--steps", "0"], "greater than 0"),
         (["--task", "lm", "--data", "shakespeare", "--budget-seconds", "0"], "greater than 0"),
         (["--task", "classify", "--data", "{bad}"], "line 1: not valid JSON"),
@@ -59,7 +59,7 @@ def test_train_prints_the_summary(tmp_path):
         "3",
         "--out",
         str(tmp_path / "run"),
-        *TINY,
+        *words(TINY),
     )
     assert result.returncode == 0, result.stderr
     assert "status: completed" in result.stdout and "val_balanced_accuracy:" in result.stdout

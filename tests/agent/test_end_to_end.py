@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from tests.conftest import TINY, magnet
+from tests.conftest import TINY, magnet, words
 
 
 @pytest.mark.slow
 def test_a_session_on_the_local_model_runs_to_a_report(tmp_path):
     home = tmp_path / "home"
-    settings = [a for s in TINY for a in ("--set", s)]
+    settings = [a for s in words(TINY) for a in ("--set", s)]
     result = magnet(
         "research",
         "classify scam messages",

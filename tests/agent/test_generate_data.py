@@ -2,11 +2,11 @@
 
 import pytest
 
-from magnet.agent.llm import Llm
 from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget
 from magnet.tools.datasets import load_dataset
 from magnet.tools.errors import UnsupportedGoal
+from magnet.tools.llm import Llm
 from magnet.tools.paths import magnet_home
 from tests.conftest import TINY
 from tests.tools.datasets.test_generate import batch
@@ -30,7 +30,7 @@ UNSAFE = [
 
 def start(runner, approve="ask"):
     return runner.start(
-        GOAL, approve=approve, budget=Budget(max_experiments=1), base_overrides=TINY, steps=4
+        GOAL, approve=approve, budget=Budget(max_experiments=1), base_settings=TINY, steps=4
     )
 
 

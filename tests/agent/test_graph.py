@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from magnet.agent.llm import Llm
 from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget
 from magnet.tools.chain.ledger import Ledger
 from magnet.tools.chain.verify import verify
+from magnet.tools.llm import Llm
 from tests.conftest import TINY
 
 INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
@@ -23,7 +23,7 @@ def start(runner, goal, approve, experiments, steps):
         goal,
         approve=approve,
         budget=Budget(max_experiments=experiments),
-        base_overrides=TINY,
+        base_settings=TINY,
         steps=steps,
     )
 

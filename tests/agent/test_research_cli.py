@@ -13,7 +13,7 @@ import time
 import pytest
 
 from magnet.agent.traces import TraceStore
-from tests.conftest import TINY, magnet
+from tests.conftest import TINY, magnet, words
 
 GOAL = "predict the S&P 500 direction"
 NO_LLM = ["--model", "openai/unreachable", "--api-base", "http://127.0.0.1:9"]
@@ -28,7 +28,7 @@ def sessions(home) -> list[dict]:
 @pytest.mark.integration
 def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
     home = tmp_path / "home"
-    settings = [a for s in TINY for a in ("--set", s)]
+    settings = [a for s in words(TINY) for a in ("--set", s)]
     started = magnet(
         "research", GOAL, "--max-experiments", "2", "--steps", "3", *settings, *NO_LLM, home=home
     )

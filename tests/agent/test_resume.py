@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from magnet.agent.llm import Llm
 from magnet.agent.session import SessionRunner
+from magnet.tools.llm import Llm
 from tests.conftest import TINY
 
 INTAKE = '{"task": "lm", "dataset": "shakespeare", "metric": "bits_per_byte"}'
 PLAN = '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}}'
-SETTINGS = TINY + ["batch_size=16", "seq_len=128", "checkpoint_every=10", "eval_every=50"]
+SETTINGS = {**TINY, "batch_size": 16, "seq_len": 128, "checkpoint_every": 10, "eval_every": 50}
 
 STARTER = """
 import os, sys, litellm
@@ -24,7 +24,7 @@ from pathlib import Path
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 real, replies = litellm.completion, [{intake!r}]
 litellm.completion = lambda **kw: real(**kw, mock_response=replies.pop(0))  # scripted LLM
-from magnet.agent.llm import Llm
+from magnet.tools.llm import Llm
 from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget
 runner = SessionRunner(Path(sys.argv[1]), Llm("openai/scripted"))

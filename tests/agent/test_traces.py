@@ -11,10 +11,11 @@ from magnet.tools.errors import SessionNotFound
 def test_sessions_and_events_round_trip(tmp_path):
     store = TraceStore(tmp_path / "m.db")
     sid = store.create_session("classify scam messages")
-    first = store.event(sid, "plan", "proposal", {"hypothesis": "higher lr"})
-    store.event(sid, "review", "approved")
+    first = store.event(sid, "plan", "proposal", "lr=0.003", {"hypothesis": "higher lr"})
+    store.event(sid, "review", "approved", "accepted")
     assert [e.node for e in store.events(sid)] == ["plan", "review"]
-    assert [e.kind for e in store.events(sid, after=first)] == ["approved"]
+    [second] = store.events(sid, after=first)
+    assert (second.kind, second.text, second.data) == ("approved", "accepted", {})
     store.update_session(sid, status="done", summary={"best": 0.93})
     assert store.session(sid).status == "done" and store.sessions()[0].summary == {"best": 0.93}
     with pytest.raises(SessionNotFound, match="no session 'nope'"):
@@ -33,20 +34,11 @@ def test_migrations_apply_once_in_order(tmp_path):
     assert names == [name for name, _ in MIGRATIONS]
 
 
-def test_the_outbox_queues_each_record_once(tmp_path):
-    store = TraceStore(tmp_path / "m.db")
-    sid = store.create_session("g")
-    assert store.outbox_add(sid, "exp-1", "experiment", "ab" * 32, {"value": 0.9})
-    assert not store.outbox_add(sid, "exp-1", "experiment", "ab" * 32, {"value": 0.9})
-    rows = store.outbox(sid, unsent_only=True)
-    assert len(rows) == 1 and rows[0]["payload"] == {"value": 0.9}
-
-
 def test_another_process_reads_while_a_session_writes(tmp_path):
     store = TraceStore(tmp_path / "m.db")
     sid = store.create_session("g")
     for i in range(50):
-        store.event(sid, "run", "progress", {"step": i})
+        store.event(sid, "run", "progress", f"step {i}", {"step": i})
     code = (
         "import sys; from magnet.agent.traces import TraceStore; "
         "print(len(TraceStore(__import__('pathlib').Path(sys.argv[1])).events(sys.argv[2])))"

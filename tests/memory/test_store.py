@@ -10,9 +10,10 @@ import time
 import pytest
 
 from magnet.memory import embedding
-from magnet.memory.findings import Finding, config_hash
+from magnet.memory.findings import Finding
 from magnet.memory.store import FindingsStore
 from magnet.tools.errors import MemoryStoreError
+from magnet.tools.hashing import canonical_sha256
 
 
 def finding(**kw):
@@ -47,9 +48,21 @@ def test_add_and_get_round_trip(store):
 
 def test_already_tried_uses_the_canonical_hash(store):
     store.add(finding(config={"lr": 1e-3, "n_layers": 4.0, "batch-size": 32}))
-    assert store.already_tried({"batch_size": 32, "n_layers": 4, "lr": 0.001})
-    assert not store.already_tried({"batch_size": 32, "n_layers": 4, "lr": 0.002})
-    assert config_hash({"a": 1, "b": 2}) == config_hash({"b": 2, "a": 1.0})
+    found = store.already_tried(
+        {"batch_size": 32, "n_layers": 4, "lr": 0.001}, "classify", "sms-spam"
+    )
+    assert found is not None and found.session_id == "s1"
+    assert not store.already_tried(
+        {"batch_size": 32, "n_layers": 4, "lr": 0.002}, "classify", "sms-spam"
+    )
+    assert canonical_sha256({"a": 1, "b": 2}) == canonical_sha256({"b": 2, "a": 1.0})
+
+
+def test_a_config_tried_on_one_dataset_is_untried_on_another(store):
+    store.add(finding(config={"lr": 1e-3}))  # classify on sms-spam
+    assert store.already_tried({"lr": 1e-3}, "classify", "sms-spam")
+    assert store.already_tried({"lr": 1e-3}, "lm", "shakespeare") is None
+    assert store.already_tried({"lr": 1e-3}, "classify", "other.jsonl") is None
 
 
 def test_search_by_meaning_with_filters(store):

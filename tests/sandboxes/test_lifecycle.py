@@ -79,7 +79,7 @@ def test_killing_the_harness_leaves_no_orphans(tmp_path, level):
 @pytest.mark.integration
 def test_training_in_the_sandbox_matches_training_outside(tmp_path):
     request = TrainRequest(
-        task="lm", data="shakespeare", steps=6, overrides=TINY + ["eval_every=3"]
+        task="lm", data="shakespeare", steps=6, settings={**TINY, "eval_every": 3}
     )
     streamed = []
     inside = run_training(request, tmp_path / "inside", on_metric=streamed.append)
@@ -97,7 +97,7 @@ def test_a_diverging_experiment_is_reported_as_diverged(tmp_path):
         task="lm",
         data="shakespeare",
         steps=40,
-        overrides=TINY + ["lr=50", "grad_clip=1e9", "warmup_steps=0"],
+        settings={**TINY, "lr": 50, "grad_clip": 1000000000.0, "warmup_steps": 0},
     )
     outcome = run_training(request, tmp_path / "w")
     assert outcome.sandbox.status == "diverged" and outcome.harness is None
@@ -106,7 +106,7 @@ def test_a_diverging_experiment_is_reported_as_diverged(tmp_path):
 
 def test_the_harness_refuses_a_run_of_other_data(tmp_path):
     run = train(
-        TrainRequest(task="direction", data="sp500", steps=2, out=tmp_path / "r", overrides=TINY)
+        TrainRequest(task="direction", data="sp500", steps=2, out=tmp_path / "r", settings=TINY)
     )
     from magnet.tools.errors import RunDirError
 
@@ -119,7 +119,7 @@ def test_an_experiment_started_again_resumes_its_checkpoint(tmp_path):
         task="direction",
         data="sp500",
         steps=8,
-        overrides=TINY + ["checkpoint_every=4", "eval_every=4"],
+        settings={**TINY, "checkpoint_every": 4, "eval_every": 4},
     )
     first = run_training(request, tmp_path / "w")
     assert first.sandbox.status == "ok"

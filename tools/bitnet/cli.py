@@ -53,6 +53,7 @@ def train_command(
 
     Example: magnet train --task lm --data shakespeare --steps 200 n_layers=2
     """
+    from magnet.tools.bitnet.config import parse_settings
     from magnet.tools.bitnet.train import TrainRequest, resume_run, train
 
     with _Progress() as progress:
@@ -70,7 +71,7 @@ def train_command(
                 steps=steps,
                 budget_seconds=budget_seconds,
                 out=out,
-                overrides=overrides or [],
+                settings=parse_settings(overrides),
             )
             result = train(request, progress.on_event)
     console.out.print(result.summary(), highlight=False)

@@ -1,4 +1,4 @@
-"""Training configuration: typed defaults, the b1.58 recipe, and `key=value` overrides."""
+"""Training configuration: typed defaults, the b1.58 recipe, and settings by key."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from magnet.tools.bitnet.model import ModelConfig
 from magnet.tools.datasets.types import Task
 from magnet.tools.errors import ConfigError, first_problem
+from magnet.tools.settings import Scalar, parse_pairs
 
 # Ternary weights move only when a latent weight crosses a rounding boundary: BitNet recipes
 # train them with a larger learning rate than the same model in full precision.
@@ -62,13 +63,32 @@ def override_keys() -> list[str]:
     return sorted(train + model)
 
 
+def check_keys(settings: dict) -> dict:
+    """`settings` with every key one the trainer takes (`-` read as `_`), else a ConfigError."""
+    allowed = override_keys()
+    clean = {}
+    for key, value in settings.items():
+        key = str(key).strip().replace("-", "_")
+        if key not in allowed:
+            raise ConfigError(f"unknown setting '{key}'; known keys: {', '.join(allowed)}")
+        clean[key] = value
+    return clean
+
+
+def parse_settings(items: list[str] | None) -> dict[str, Scalar]:
+    """Command-line `key=value` words → validated training settings (values checked too)."""
+    settings = check_keys(parse_pairs(items))
+    make_config("lm", "x", settings=settings)
+    return settings
+
+
 def make_config(
     task: Task,
     data: str,
     linear: str = "ternary",
     steps: int | None = None,
     budget_seconds: float | None = None,
-    overrides: list[str] = (),
+    settings: dict | None = None,
 ) -> TrainConfig:
     """Validate everything up front so a bad value never leaves a run directory behind."""
     values: dict = {"task": task, "data": data, "model": {"linear": linear}}
@@ -76,16 +96,9 @@ def make_config(
         values["steps"] = steps
     if budget_seconds is not None:
         values["budget_seconds"] = budget_seconds
-    allowed = override_keys()
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key:
-            raise ConfigError(f"override '{item}' is not key=value")
-        if key not in allowed:
-            raise ConfigError(f"unknown override key '{key}'; known keys: {', '.join(allowed)}")
+    for key, value in check_keys(settings or {}).items():
         target = values["model"] if key in ModelConfig.model_fields else values
-        target[key] = value.strip()
+        target[key] = value
     try:
         return TrainConfig.model_validate(values)
     except ValidationError as e:

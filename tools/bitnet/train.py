@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from magnet.tools.bitnet.config import TrainConfig, make_config
+from magnet.tools.bitnet.config import TrainConfig, check_keys, make_config
 from magnet.tools.bitnet.model import Linear, build_model
 from magnet.tools.bitnet.tasks import make_task
 from magnet.tools.bitnet.trainer import Trainer
@@ -35,6 +35,7 @@ from magnet.tools.datasets.types import (
 )
 from magnet.tools.errors import MagnetError, RunDirError
 from magnet.tools.paths import magnet_home
+from magnet.tools.settings import Scalar
 
 RESULT = "result.json"
 
@@ -46,7 +47,12 @@ class TrainRequest(BaseModel):
     steps: int | None = None
     budget_seconds: float | None = None
     out: Path | None = Field(None, description="run directory; default under $MAGNET_HOME/runs")
-    overrides: list[str] = Field([], description="key=value settings, see `magnet train --help`")
+    settings: dict[str, Scalar] = Field({}, description="training settings by key (override_keys)")
+
+    @field_validator("settings")
+    @classmethod
+    def _known(cls, settings: dict) -> dict:
+        return check_keys(settings)
 
 
 class TrainResult(BaseModel):
@@ -91,7 +97,7 @@ def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None)
     """Validate, load data, then create the run directory and train."""
     data = data_ref(request.data)  # absolute, so a resume from elsewhere finds it
     cfg = make_config(
-        request.task, data, request.linear, request.steps, request.budget_seconds, request.overrides
+        request.task, data, request.linear, request.steps, request.budget_seconds, request.settings
     )
     dataset = load_dataset(cfg.data, cfg.task)
     tok = (

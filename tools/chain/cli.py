@@ -30,16 +30,15 @@ Session = Annotated[str | None, typer.Option(help="one session only")]
 @app.command()
 def status(rpc_url: RpcUrl = None, chain_id: ChainId = None, address: Address = None) -> None:
     """The chain, the registry and how much of the outbox is on it."""
-    traces = _traces()
     with _ledger(rpc_url, chain_id, address).registry() as registry:
-        rows = traces.outbox()
+        rows = _outbox().rows()
         info = {
             "chain_id": registry.w3.eth.chain_id,
             "rpc": rpc_url or "local anvil",
             "registry": registry.address,
             "records_on_chain": registry.count(),
-            "outbox_sent": sum(r["sent_at"] is not None for r in rows),
-            "outbox_pending": sum(r["sent_at"] is None for r in rows),
+            "outbox_sent": sum(r.sent_at is not None for r in rows),
+            "outbox_pending": sum(r.sent_at is None for r in rows),
         }
     console.out.print_json(json.dumps(info))
 
@@ -73,7 +72,7 @@ def sync(
     """Send the outbox to the chain; each record lands once, failures stay queued."""
     from magnet.tools.errors import ChainError
 
-    report = _ledger(rpc_url, chain_id, address, keystore).send(_traces(), session)
+    report = _ledger(rpc_url, chain_id, address, keystore).send(_outbox(), session)
     console.out.print(
         f"sent {report.sent}, already on-chain {report.already}, still queued {report.pending}",
         highlight=False,
@@ -93,11 +92,12 @@ def verify(
     """Recompute each record's hash from the local artifacts and compare with the chain.
     Exits 1 when a record is tampered, missing or unknown."""
     from magnet.tools.chain.verify import verify as check
+    from magnet.tools.errors import SessionNotFound
 
-    traces = _traces()
-    traces.session(session)  # a clear error for an unknown id
     with _ledger(rpc_url, chain_id, address).registry() as registry:
-        checks = check(traces, registry, session)
+        checks = check(_outbox(), registry, session)
+    if not checks:
+        raise SessionNotFound(f"no records of session '{session}' here or on-chain")
     for c in checks:
         if as_json:
             console.line(c.model_dump_json())
@@ -107,9 +107,7 @@ def verify(
     counts = {
         s: sum(c.status == s for c in checks) for s in dict.fromkeys(c.status for c in checks)
     }
-    console.err.print(
-        ", ".join(f"{n} {s}" for s, n in counts.items()) or "no records", highlight=False
-    )
+    console.err.print(", ".join(f"{n} {s}" for s, n in counts.items()), highlight=False)
     if any(c.status in ("tampered", "missing", "unknown") for c in checks):
         raise typer.Exit(1)
 
@@ -120,8 +118,7 @@ def _ledger(rpc_url, chain_id, address, keystore=None):
     return Ledger(rpc_url=rpc_url, chain_id=chain_id, address=address, keystore=keystore)
 
 
-def _traces():
-    from magnet.agent.traces import TraceStore
-    from magnet.tools.paths import magnet_home
+def _outbox():
+    from magnet.tools.chain.outbox import Outbox
 
-    return TraceStore(magnet_home() / "magnet.db")
+    return Outbox()

@@ -3,7 +3,7 @@
     ledger = Ledger()                                   # the embedded anvil
     ledger = Ledger(rpc_url="https://rpc.example", chain_id=1234)
     with ledger.registry() as registry: ...             # deployed first if we have none there
-    ledger.send(traces, session_id)                     # a SyncReport; never raises
+    ledger.send(outbox, session_id)                     # a SyncReport; never raises
 
 The registry's address per chain id is kept in `$MAGNET_HOME/chain/deployments.json`. The
 private key comes from the environment or `keystore` (tools/chain/client.py): a Ledger holds
@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from magnet.tools import console
-from magnet.tools.chain.outbox import SyncReport, sync
+from magnet.tools.chain.outbox import Outbox, SyncReport, sync
 from magnet.tools.errors import ChainError
 
 
@@ -42,14 +42,14 @@ class Ledger(BaseModel):
             w3, account = connect(url, self.chain_id, self.keystore)
             yield _registry(home / "chain" / "deployments.json", w3, account, self.address)
 
-    def send(self, traces, session_id: str | None = None) -> SyncReport:
+    def send(self, outbox: Outbox, session_id: str | None = None) -> SyncReport:
         """Sync the outbox; a chain that is down or refuses leaves the rows queued and says
         why in the report (`magnet chain sync` sends them later)."""
         try:
             with self.registry() as registry:
-                return sync(traces, registry, session_id)
+                return sync(outbox, registry, session_id)
         except ChainError as e:
-            pending = len(traces.outbox(session_id, unsent_only=True))
+            pending = len(outbox.rows(session_id, unsent_only=True))
             return SyncReport(pending=pending, error=str(e))
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from magnet.tools.chain.outbox import content_hash
+from magnet.tools.chain.outbox import Outbox, OutboxRow, content_hash
 from magnet.tools.chain.registry import OnChain, Registry, sha256_hex
 from magnet.tools.errors import MagnetError
 
@@ -33,11 +33,11 @@ class Check(BaseModel):
     detail: str = ""
 
 
-def verify(traces, registry: Registry, session_id: str) -> list[Check]:
+def verify(outbox: Outbox, registry: Registry, session_id: str) -> list[Check]:
     on_chain = {(r.experiment_hash, r.kind): r for r in registry.session(session_id)}
     checks = []
-    for row in traces.outbox(session_id):
-        record = on_chain.pop((sha256_hex(row["experiment_id"]), row["kind"]), None)
+    for row in outbox.rows(session_id):
+        record = on_chain.pop((sha256_hex(row.experiment_id), row.kind), None)
         checks.append(_check(row, record, registry))
     checks += [
         Check(
@@ -52,23 +52,23 @@ def verify(traces, registry: Registry, session_id: str) -> list[Check]:
     return checks
 
 
-def _check(row: dict, record: OnChain | None, registry: Registry) -> Check:
-    check = Check(experiment_id=row["experiment_id"], kind=row["kind"], status="ok")
+def _check(row: OutboxRow, record: OnChain | None, registry: Registry) -> Check:
+    check = Check(experiment_id=row.experiment_id, kind=row.kind, status="ok")
     try:
-        local = content_hash(row["kind"], row["payload"])
+        local = content_hash(row.kind, row.payload)
     except (OSError, MagnetError) as e:
         return check.model_copy(update={"status": "missing", "detail": f"local artifact: {e}"})
     if record is None:
         shared = registry.find(local)  # a dataset another session recorded first
         if shared is not None:
             return check.model_copy(update={"record_id": shared, "detail": "recorded earlier"})
-        if row["sent_at"] is None:
-            status = "tampered" if local != row["content_hash"] else "queued"
+        if row.sent_at is None:
+            status = "tampered" if local != row.content_hash else "queued"
             return check.model_copy(update={"status": status, "detail": _differs(row, local)})
-        detail = f"the outbox says record {row['record_id']}; the chain has none for it"
+        detail = f"the outbox says record {row.record_id}; the chain has none for it"
         return check.model_copy(update={"status": "missing", "detail": detail})
     check.record_id = record.id
-    metric = row["payload"].get("metric")
+    metric = row.payload.get("metric")
     if record.content_hash != local:
         return check.model_copy(
             update={
@@ -77,16 +77,16 @@ def _check(row: dict, record: OnChain | None, registry: Registry) -> Check:
                 f"{record.content_hash[:12]}… on-chain{_metrics(metric, record)}",
             }
         )
-    if row["kind"] == "experiment" and not _same(metric, record.metric):
+    if row.kind == "experiment" and not _same(metric, record.metric):
         detail = _metrics(metric, record).removeprefix("; ")
         return check.model_copy(update={"status": "tampered", "detail": detail})
     return check
 
 
-def _differs(row: dict, local: str) -> str:
-    if local == row["content_hash"]:
+def _differs(row: OutboxRow, local: str) -> str:
+    if local == row.content_hash:
         return "not sent yet: magnet chain sync"
-    return f"changed since it was queued ({row['content_hash'][:12]}… → {local[:12]}…)"
+    return f"changed since it was queued ({row.content_hash[:12]}… → {local[:12]}…)"
 
 
 def _metrics(local: float | None, record: OnChain) -> str:

@@ -124,10 +124,10 @@ def generate_command(
 
 
 def _from_llm(task, labels, describe, n, model, api_base, holdout, batch_size, budget, seed):
-    from magnet.agent.llm import Llm
     from magnet.tools.datasets import load_dataset
     from magnet.tools.datasets.generate import GenerateRequest, generate
     from magnet.tools.errors import ConfigError, DatasetError, first_problem
+    from magnet.tools.llm import Llm
 
     held = []
     if holdout:
@@ -209,10 +209,10 @@ def augment_command(
 
     Example: magnet data augment sms-spam --from-run runs/spam --n 200 --out data/spam-plus
     """
-    from magnet.agent.llm import Llm
     from magnet.tools.datasets import load_dataset
     from magnet.tools.datasets.augment import failure_driven, noisy_copies, paraphrased
     from magnet.tools.errors import ConfigError
+    from magnet.tools.llm import Llm
 
     if from_run is None and not noise and not paraphrase:
         raise ConfigError("say what to add: --from-run RUN, --paraphrase N and/or --noise N")

@@ -2,7 +2,7 @@
 
     request = GenerateRequest(task="classify", labels=["safe", "unsafe"],
                               describe="short descriptions of online videos", n=500)
-    examples, generation = generate(llm, request)       # llm: agent.llm.Llm (any litellm model)
+    examples, generation = generate(llm, request)       # llm: tools.llm.Llm (any litellm model)
     save_generated(out_dir, "classify", examples, generation)   # tools/datasets/generated.py
     load_dataset(str(out_dir), "classify")                       # split like any user data
 

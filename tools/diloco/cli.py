@@ -50,6 +50,7 @@ def diloco_command(
 
     Example: magnet diloco --domains python-stdlib shakespeare --inner-steps 50 n_layers=2
     """
+    from magnet.tools.bitnet.config import parse_settings
     from magnet.tools.diloco.report import retention_summary
     from magnet.tools.diloco.run import run_diloco
     from magnet.tools.diloco.spec import DilocoSpec
@@ -71,7 +72,7 @@ def diloco_command(
             compression=compression,
             outer_lr=outer_lr,
             fault_tolerant=fault_tolerant,
-            overrides=settings,
+            settings=parse_settings(settings),
             out=target,
         )
     except ValueError as e:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from magnet.tools.bitnet.config import TrainConfig, make_config
 from magnet.tools.diloco.compress import Compression
 from magnet.tools.errors import ConfigError
+from magnet.tools.settings import Scalar
 
 
 class DilocoSpec(BaseModel):
@@ -22,7 +23,7 @@ class DilocoSpec(BaseModel):
     outer_lr: float = Field(0.7, gt=0)
     outer_momentum: float = Field(0.9, ge=0, lt=1)
     fault_tolerant: bool = Field(False, description="torchft: survivors go on when one dies")
-    overrides: list[str] = Field([], description="key=value training settings")
+    settings: dict[str, Scalar] = Field({}, description="training settings by key")
     out: Path
 
     @model_validator(mode="after")
@@ -41,7 +42,7 @@ class DilocoSpec(BaseModel):
 
     def train_config(self, domain: str) -> TrainConfig:
         cfg = make_config(
-            "lm", domain, steps=self.inner_steps * self.rounds, overrides=self.overrides
+            "lm", domain, steps=self.inner_steps * self.rounds, settings=self.settings
         )
         if cfg.tokenizer != "byte":
             raise ConfigError("DiLoCo domains share one vocabulary: use tokenizer=byte")

@@ -3,7 +3,7 @@
     policy = SearchPolicy(home / "study.db", "session-1", higher_is_better=False, task="lm")
     for c in policy.candidates(best_config, last_kind="diverged"):
         print(c.diff, c.reason)
-    policy.record(config_that_ran, value)       # every finished experiment, whatever its source
+    policy.record(exp_id, diff_that_ran, value)   # every finished experiment, once each
 
 The study lives in SQLite, so it continues across a resume. TPE suggestions come from asked
 trials; the one that is run is told its value, the others are closed as FAIL ("not chosen"),
@@ -50,17 +50,9 @@ RULES: dict[str, list[tuple[str, dict]]] = {
 # planner.
 TPE_KEYS = ("lr", "warmup_steps", "weight_decay")
 MERGES = ("ties", "average")
-DEFAULTS = {
-    "lr": 2e-3,
-    "warmup_steps": 30,
-    "weight_decay": 0.1,
-    "batch_size": 16,
-    "seq_len": 256,
-    "n_layers": 4,
-    "tokenizer": "byte",
-    "merge": "diloco",
-    "augment": 0,
-}
+# What a setting is when no experiment changed it: the trainer's own defaults, plus the two
+# search keys that are not training settings.
+SEARCH_ONLY_DEFAULTS = {"merge": "diloco", "augment": 0}
 ADDITIVE = ("n_layers", "augment")  # rules add to these; they multiply the rest
 
 
@@ -105,8 +97,14 @@ class SearchPolicy:
             found.append(Candidate(dict(trial.params), "TPE suggestion", trial.number))
         return found
 
-    def record(self, diff: dict, value: float | None, trial: int | None = None) -> None:
-        """A finished experiment: its own trial is told, any other run is added as a trial."""
+    def record(
+        self, experiment_id: str, diff: dict, value: float | None, trial: int | None = None
+    ) -> None:
+        """A finished experiment: its own trial is told, any other run is added as a trial,
+        once per experiment id (a resumed session may record the same experiment again)."""
+        key = f"recorded:{experiment_id}"
+        if key in self.study.user_attrs:
+            return
         states = self._optuna.trial.TrialState
         params = {k: v for k, v in clip(diff)[0].items() if k in self._distributions()}
         if trial is not None:
@@ -119,18 +117,19 @@ class SearchPolicy:
             self.study.add_trial(
                 self._optuna.trial.create_trial(params=params, distributions=dists, value=value)
             )
+        self.study.set_user_attr(key, value)
 
     def _rule(self, base: dict, reason: str, change: dict) -> Candidate | None:
         """None when the rule changes nothing here (no such setting for the task, or the
         value is already in place)."""
         diff = {}
         for key, factor in change.items():
-            current = base.get(key, DEFAULTS[key])
+            current = base.get(key, default(key))
             if isinstance(factor, str):
                 diff[key] = factor
             else:
                 diff[key] = current + factor if key in ADDITIVE else current * factor
-        diff = {k: v for k, v in clip(diff, self.task)[0].items() if v != base.get(k, DEFAULTS[k])}
+        diff = {k: v for k, v in clip(diff, self.task)[0].items() if v != base.get(k, default(k))}
         return Candidate(diff, reason) if diff else None
 
     def _distributions(self) -> dict:
@@ -151,3 +150,19 @@ class SearchPolicy:
         running = self._optuna.trial.TrialState.RUNNING
         for t in self.study.get_trials(deepcopy=False, states=(running,)):
             self.study.tell(t.number, state=self._optuna.trial.TrialState.FAIL)
+
+
+def default(key: str):
+    """A search key's value in a config that does not set it: TrainConfig's and
+    ModelConfig's own defaults (the ternary learning rate), or the search-only ones."""
+    from magnet.tools.bitnet.config import DEFAULT_LR, TrainConfig
+    from magnet.tools.bitnet.model import ModelConfig
+
+    if key in SEARCH_ONLY_DEFAULTS:
+        return SEARCH_ONLY_DEFAULTS[key]
+    if key == "lr":
+        return DEFAULT_LR["ternary"]
+    for model in (TrainConfig, ModelConfig):
+        if key in model.model_fields:
+            return model.model_fields[key].default
+    raise KeyError(key)

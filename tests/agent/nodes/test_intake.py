@@ -1,8 +1,8 @@
 import pytest
 
-from magnet.agent.llm import Llm
 from magnet.agent.nodes.intake import intake
 from magnet.tools.errors import UnsupportedGoal
+from magnet.tools.llm import Llm
 
 LLM = Llm("openai/scripted")
 

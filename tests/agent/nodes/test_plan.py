@@ -1,6 +1,6 @@
-from magnet.agent.llm import Llm
 from magnet.agent.nodes.plan import BASELINE_SEEDS, plan
 from magnet.agent.state import ResearchSpec
+from magnet.tools.llm import Llm
 from magnet.tools.search.policy import Candidate
 
 SPEC = ResearchSpec(task="classify", dataset="sms-spam", metric="balanced_accuracy")

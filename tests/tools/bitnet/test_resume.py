@@ -10,10 +10,10 @@ import time
 import pytest
 
 from magnet.tools.bitnet.train import TrainRequest, train
-from tests.conftest import TINY
+from tests.conftest import TINY, words
 
 # Slow enough per step that the kill lands mid-run, small enough to take seconds.
-SETTINGS = TINY + ["batch_size=16", "seq_len=128", "checkpoint_every=10", "eval_every=20"]
+SETTINGS = {**TINY, "batch_size": 16, "seq_len": 128, "checkpoint_every": 10, "eval_every": 20}
 STEPS = 60
 
 
@@ -31,7 +31,7 @@ def test_sigkilled_run_resumes_exactly(tmp_path):
             data="shakespeare",
             steps=STEPS,
             out=tmp_path / "reference",
-            overrides=SETTINGS,
+            settings=SETTINGS,
         )
     )
     killed = tmp_path / "killed"
@@ -49,7 +49,7 @@ def test_sigkilled_run_resumes_exactly(tmp_path):
             str(STEPS),
             "--out",
             str(killed),
-            *SETTINGS,
+            *words(SETTINGS),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

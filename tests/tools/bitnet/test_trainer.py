@@ -14,7 +14,7 @@ def test_two_stage_schedule():
         "lm",
         "x",
         steps=100,
-        overrides=["warmup_steps=10", "lr=1e-3", "stage2_start=0.5", "stage2_lr_scale=0.2"],
+        settings={"warmup_steps": 10, "lr": 0.001, "stage2_start": 0.5, "stage2_lr_scale": 0.2},
     )
     assert lr_at(cfg, 0, 0.0) == (pytest.approx(1e-4), 0.1)  # warmup
     assert lr_at(cfg, 10, 0.1)[0] < 1e-3
@@ -32,7 +32,7 @@ def test_each_task_trains_and_writes_a_complete_run_directory(tmp_path, task, da
     out = tmp_path / "run"
     events = []
     result = train(
-        TrainRequest(task=task, data=data, steps=12, out=out, overrides=TINY + ["eval_every=6"]),
+        TrainRequest(task=task, data=data, steps=12, out=out, settings={**TINY, "eval_every": 6}),
         events.append,
     )
     assert result.status == "completed" and result.steps == 12
@@ -55,7 +55,7 @@ def test_each_task_trains_and_writes_a_complete_run_directory(tmp_path, task, da
 def test_lm_loss_goes_down():
     result = train(
         TrainRequest(
-            task="lm", data="shakespeare", steps=40, overrides=TINY + ["lr=3e-3", "batch_size=8"]
+            task="lm", data="shakespeare", steps=40, settings={**TINY, "lr": 0.003, "batch_size": 8}
         )
     )
     records = [
@@ -74,7 +74,13 @@ def test_a_huge_learning_rate_ends_as_diverged_with_the_last_good_checkpoint(tmp
             data="shakespeare",
             steps=60,
             out=out,
-            overrides=TINY + ["lr=50", "grad_clip=1e9", "warmup_steps=0", "checkpoint_every=1"],
+            settings={
+                **TINY,
+                "lr": 50,
+                "grad_clip": 1000000000.0,
+                "warmup_steps": 0,
+                "checkpoint_every": 1,
+            },
         )
     )
     assert result.status == "diverged"
@@ -84,9 +90,9 @@ def test_a_huge_learning_rate_ends_as_diverged_with_the_last_good_checkpoint(tmp
 
 def test_a_finished_run_directory_is_neither_reused_nor_resumed(tmp_path):
     out = tmp_path / "run"
-    train(TrainRequest(task="direction", data="sp500", steps=2, out=out, overrides=TINY))
+    train(TrainRequest(task="direction", data="sp500", steps=2, out=out, settings=TINY))
     with pytest.raises(RunDirError, match="already exists"):
-        train(TrainRequest(task="direction", data="sp500", steps=2, out=out, overrides=TINY))
+        train(TrainRequest(task="direction", data="sp500", steps=2, out=out, settings=TINY))
     with pytest.raises(RunDirError, match="already complete"):
         resume_run(out)
 
@@ -98,7 +104,7 @@ def test_bpe_tokenizer_is_saved_with_the_run(tmp_path):
             data="shakespeare",
             steps=2,
             out=tmp_path / "r",
-            overrides=TINY + ["tokenizer=bpe", "bpe_vocab=512"],
+            settings={**TINY, "tokenizer": "bpe", "bpe_vocab": 512},
         )
     )
     assert json.loads((tmp_path / "r" / "tokenizer.json").read_text())["model"]["type"] == "BPE"
@@ -108,7 +114,7 @@ def test_bpe_tokenizer_is_saved_with_the_run(tmp_path):
 def test_a_wall_time_budget_ends_the_run(tmp_path):
     result = train(
         TrainRequest(
-            task="direction", data="sp500", budget_seconds=2.0, out=tmp_path / "r", overrides=TINY
+            task="direction", data="sp500", budget_seconds=2.0, out=tmp_path / "r", settings=TINY
         )
     )
     assert result.status == "completed"
@@ -117,7 +123,7 @@ def test_a_wall_time_budget_ends_the_run(tmp_path):
 
 def test_resume_of_a_damaged_run_directory_is_a_clear_error(tmp_path):
     out = tmp_path / "r"
-    train(TrainRequest(task="direction", data="sp500", steps=2, out=out, overrides=TINY))
+    train(TrainRequest(task="direction", data="sp500", steps=2, out=out, settings=TINY))
     (out / "result.json").unlink()
     (out / "checkpoint.safetensors").write_bytes(b"not a checkpoint")
     with pytest.raises(RunDirError, match="cannot read checkpoint"):

@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from magnet.agent.traces import TraceStore
-from magnet.tools.chain.outbox import content_hash
+from magnet.tools.chain.outbox import Outbox, content_hash
 from magnet.tools.chain.registry import sha256_hex
 from tests.conftest import magnet
 
@@ -13,11 +12,11 @@ from tests.conftest import magnet
 @pytest.mark.integration
 def test_sync_then_list_and_status_survive_restarts(tmp_path):
     home = tmp_path / "home"
-    traces = TraceStore(home / "magnet.db")
-    sid = traces.create_session("classify scam messages")
+    outbox = Outbox(home / "magnet.db")
+    sid = "20261201-120000-abcdef"
     for i in range(2):
         payload = {"metric": 0.5 + i}
-        traces.outbox_add(sid, f"{sid}-{i:03d}", "experiment", sha256_hex(f"{i}"), payload)
+        outbox.add(sid, f"{sid}-{i:03d}", "experiment", sha256_hex(f"{i}"), payload)
     synced = magnet("chain", "sync", home=home)
     assert synced.returncode == 0, synced.stderr
     assert "sent 2, already on-chain 0, still queued 0" in synced.stdout
@@ -53,9 +52,9 @@ def test_an_unfunded_or_malformed_key_or_address_is_a_clear_error_and_keeps_the_
     from eth_account import Account
 
     home = tmp_path / "home"
-    traces = TraceStore(home / "magnet.db")
-    sid = traces.create_session("classify scam messages")
-    traces.outbox_add(sid, f"{sid}-000", "experiment", sha256_hex("0"), {"metric": 0.9})
+    outbox = Outbox(home / "magnet.db")
+    sid = "20261201-120000-abcdef"
+    outbox.add(sid, f"{sid}-000", "experiment", sha256_hex("0"), {"metric": 0.9})
     key = Account.create().key.hex()  # a fresh account: no ether on anvil
     monkeypatch.setenv("MAGNET_CHAIN_KEY", key)
     poor = magnet("chain", "sync", home=home)
@@ -68,17 +67,17 @@ def test_an_unfunded_or_malformed_key_or_address_is_a_clear_error_and_keeps_the_
     monkeypatch.delenv("MAGNET_CHAIN_KEY")
     bad_address = magnet("chain", "sync", "--address", "0xnothex", home=home)
     assert "Error: '0xnothex' is not an address; 1 record(s) stay" in bad_address.stderr
-    assert len(traces.outbox(sid, unsent_only=True)) == 1
+    assert len(outbox.rows(sid, unsent_only=True)) == 1
     assert "sent 1" in magnet("chain", "sync", home=home).stdout
 
 
 @pytest.mark.integration
 def test_a_reset_local_chain_gets_a_new_registry_and_verify_reports_what_is_gone(tmp_path):
     home = tmp_path / "home"
-    traces = TraceStore(home / "magnet.db")
-    sid = traces.create_session("classify scam messages")
+    outbox = Outbox(home / "magnet.db")
+    sid = "20261201-120000-abcdef"
     payload = {"config": {}, "metrics": {}, "verdict": "improved", "metric": 0.9}
-    traces.outbox_add(sid, f"{sid}-000", "experiment", content_hash("experiment", payload), payload)
+    outbox.add(sid, f"{sid}-000", "experiment", content_hash("experiment", payload), payload)
     assert magnet("chain", "sync", home=home).returncode == 0
     (home / "chain" / "anvil-state.json").unlink()  # the chain is reset
     lost = magnet("chain", "verify", sid, home=home)

@@ -5,8 +5,7 @@ import sqlite3
 
 import pytest
 
-from magnet.agent.traces import TraceStore
-from magnet.tools.chain.outbox import content_hash, sync
+from magnet.tools.chain.outbox import Outbox, content_hash, sync
 from magnet.tools.chain.registry import Contribution, Registry, sha256_hex
 from magnet.tools.chain.verify import verify
 from tests.conftest import magnet
@@ -14,8 +13,8 @@ from tests.conftest import magnet
 
 def queue_session(home):
     """A session's outbox as the agent leaves it: a dataset, an experiment and its model."""
-    traces = TraceStore(home / "magnet.db")
-    sid = traces.create_session("predict the S&P 500 direction")
+    outbox = Outbox(home / "magnet.db")
+    sid = f"session-{home.name}"
     model = home / "model.safetensors"
     model.write_bytes(b"weights" * 100)
     rows = [
@@ -24,8 +23,8 @@ def queue_session(home):
         (f"{sid}-000", "model", {"path": str(model), "metric": 0.53}),
     ]
     for exp_id, kind, payload in rows:
-        traces.outbox_add(sid, exp_id, kind, content_hash(kind, payload), payload)
-    return traces, sid, model
+        outbox.add(sid, exp_id, kind, content_hash(kind, payload), payload)
+    return outbox, sid, model
 
 
 def tamper_metric(home, sid, value):
@@ -37,8 +36,8 @@ def tamper_metric(home, sid, value):
         db.execute("UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(changed), row_id))
 
 
-def statuses(traces, registry, sid):
-    return {(c.kind, c.status) for c in verify(traces, registry, sid)}
+def statuses(outbox, registry, sid):
+    return {(c.kind, c.status) for c in verify(outbox, registry, sid)}
 
 
 @pytest.fixture
@@ -49,37 +48,37 @@ def registry():
 
 
 def test_every_kind_verifies_and_each_change_is_reported(tmp_path, registry):
-    traces, sid, model = queue_session(tmp_path)
-    assert statuses(traces, registry, sid) == {
+    outbox, sid, model = queue_session(tmp_path)
+    assert statuses(outbox, registry, sid) == {
         ("dataset", "queued"),
         ("experiment", "queued"),
         ("model", "queued"),
     }
-    assert sync(traces, registry).sent == 3
-    assert {s for _, s in statuses(traces, registry, sid)} == {"ok"}
+    assert sync(outbox, registry).sent == 3
+    assert {s for _, s in statuses(outbox, registry, sid)} == {"ok"}
 
     tamper_metric(tmp_path, sid, 0.61)
     model.write_bytes(b"other weights")
-    [data, exp, mod] = verify(traces, registry, sid)
+    [data, exp, mod] = verify(outbox, registry, sid)
     assert data.status == "ok"
     assert exp.status == "tampered" and "metric 0.61 here, 0.53 on-chain" in exp.detail
     assert mod.status == "tampered" and mod.record_id == 2
 
     model.unlink()
-    assert verify(traces, registry, sid)[2].status == "missing"
+    assert verify(outbox, registry, sid)[2].status == "missing"
 
 
 def test_records_the_outbox_does_not_know_and_ones_the_chain_lost(tmp_path, registry):
-    traces, sid, _ = queue_session(tmp_path)
-    sync(traces, registry)
+    outbox, sid, _ = queue_session(tmp_path)
+    sync(outbox, registry)
     stray = Contribution(session_id=sid, experiment_id="x", kind="merge", content_hash="ab" * 32)
     registry.record(stray)
-    assert ("merge", "unknown") in statuses(traces, registry, sid)
+    assert ("merge", "unknown") in statuses(outbox, registry, sid)
 
     from web3 import EthereumTesterProvider, Web3
 
     fresh = Registry.deploy(Web3(EthereumTesterProvider()))  # the chain was reset
-    checks = verify(traces, fresh, sid)
+    checks = verify(outbox, fresh, sid)
     assert {c.status for c in checks} == {"missing"}
     assert "the outbox says record 1" in checks[1].detail
 

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from magnet.agent.llm import Llm
 from magnet.tools.datasets import load_dataset
 from magnet.tools.datasets.generate import GenerateRequest, generate
 from magnet.tools.datasets.generated import add_to_train, save_generated
 from magnet.tools.datasets.types import Generation
+from magnet.tools.llm import Llm
 
 SPAM = [
     "WINNER!! You have been selected for a cash prize, reply CLAIM now",

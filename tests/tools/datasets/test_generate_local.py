@@ -2,10 +2,10 @@
 
 import pytest
 
-from magnet.agent.llm import Llm
 from magnet.tools.datasets import load_dataset
 from magnet.tools.datasets.generate import GenerateRequest, generate
 from magnet.tools.datasets.generated import save_generated
+from magnet.tools.llm import Llm
 
 
 @pytest.mark.slow

@@ -15,16 +15,16 @@ from magnet.tools.diloco.merge import merge_dirs
 from magnet.tools.diloco.run import run_diloco
 from magnet.tools.diloco.spec import DilocoSpec
 from magnet.tools.errors import DistributedError
-from tests.conftest import magnet
+from tests.conftest import magnet, words
 
 DOMAINS = ["python-stdlib", "shakespeare"]
-SMALL = ["n_layers=1", "d_model=256", "ffn_dim=256", "seq_len=64", "batch_size=8"]
-SMALL += ["eval_batches=2", "log_every=1"]
+SMALL = {"n_layers": 1, "d_model": 256, "ffn_dim": 256, "seq_len": 64, "batch_size": 8}
+SMALL |= {"eval_batches": 2, "log_every": 1}
 
 
 def spec(tmp_path, **kw):
     return DilocoSpec(
-        **{"domains": DOMAINS, "inner_steps": 4, "overrides": SMALL, **kw}, out=tmp_path / "d"
+        **{"domains": DOMAINS, "inner_steps": 4, "settings": SMALL, **kw}, out=tmp_path / "d"
     )
 
 
@@ -56,7 +56,7 @@ def test_one_round_equals_the_diloco_merge_of_its_specialists(tmp_path):
 
 @pytest.mark.integration
 def test_a_failing_worker_stops_the_run_with_its_error(tmp_path):
-    s = spec(tmp_path, rounds=2, overrides=SMALL + ["lr=1e9", "warmup_steps=0", "grad_clip=1e9"])
+    s = spec(tmp_path, rounds=2, settings={**SMALL, "lr": 1e9, "warmup_steps": 0, "grad_clip": 1e9})
     with pytest.raises(DistributedError, match=r"failed: FloatingPointError: rank \d .* loss is"):
         run_diloco(s, joint=False)
     assert not (s.out / "merged").exists() and not (s.out / "result.json").exists()
@@ -79,7 +79,7 @@ def test_the_worker_runs_under_torchrun_too(tmp_path):
 
 
 def test_bad_domains_and_mismatched_merges_are_one_error_line(tmp_path):
-    bad = magnet("diloco", "--domains", "sp500", "shakespeare", *SMALL, home=tmp_path / "h")
+    bad = magnet("diloco", "--domains", "sp500", "shakespeare", *words(SMALL), home=tmp_path / "h")
     assert bad.returncode == 1
     assert bad.stderr.strip() == "Error: dataset 'sp500' is for task 'direction', not 'lm'"
     one = magnet("diloco", "--domains", "shakespeare", home=tmp_path / "h")
@@ -96,7 +96,7 @@ def test_bad_domains_and_mismatched_merges_are_one_error_line(tmp_path):
 def test_fault_tolerant_survivors_go_on_when_a_worker_is_killed(tmp_path):
     out = tmp_path / "ft"
     args = ["diloco", "--domains", *DOMAINS, "--inner-steps", "5", "--rounds", "4"]
-    args += ["--fault-tolerant", "--no-joint", "--out", str(out), *SMALL]
+    args += ["--fault-tolerant", "--no-joint", "--out", str(out), *words(SMALL)]
     cli = [sys.executable, "-m", "magnet.agent.cli", *args]
     proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     victim = out / "workers" / "1-shakespeare"

@@ -12,9 +12,14 @@ from magnet.tools.export.parity import parity
 from tests.conftest import TINY
 
 
-def trained(path, task="lm", data="shakespeare", linear="ternary", steps=40, extra=()):
+def trained(path, task="lm", data="shakespeare", linear="ternary", steps=40, extra=None):
     request = TrainRequest(
-        task=task, data=data, linear=linear, steps=steps, out=path, overrides=[*TINY, *extra]
+        task=task,
+        data=data,
+        linear=linear,
+        steps=steps,
+        out=path,
+        settings={**TINY, **(extra or {})},
     )
     train(request)
     return path
@@ -24,7 +29,7 @@ def trained(path, task="lm", data="shakespeare", linear="ternary", steps=40, ext
 def lm(tmp_path_factory):
     # Trained enough (~5 s) that greedy text varies: parity on one repeated token says little.
     run = tmp_path_factory.mktemp("lm") / "run"
-    return trained(run, steps=300, extra=["lr=0.005", "seq_len=64", "log_every=50"])
+    return trained(run, steps=300, extra={"lr": 0.005, "seq_len": 64, "log_every": 50})
 
 
 @pytest.mark.parametrize("linear_type", ["tq2_0", "tq1_0"])
@@ -73,7 +78,7 @@ def test_hugging_face_export_loads_in_transformers_and_matches(lm, tmp_path):
 
 
 def test_a_bpe_model_tokenizes_the_same_in_llama_cpp(tmp_path):
-    run = trained(tmp_path / "bpe", extra=["tokenizer=bpe", "bpe_vocab=512", "seq_len=64"])
+    run = trained(tmp_path / "bpe", extra={"tokenizer": "bpe", "bpe_vocab": 512, "seq_len": 64})
     done = export(run, "gguf")
     assert done.path == run / "export" / "model-tq2_0.gguf"
     # Tokenizing differently would show as a difference from the first token on.

@@ -49,7 +49,7 @@ def serving(target, port):
 def test_a_language_model_answers_the_openai_client(tmp_path):
     from openai import OpenAI
 
-    run = trained(tmp_path / "shakespeare", extra=["seq_len=64"])
+    run = trained(tmp_path / "shakespeare", extra={"seq_len": 64})
     with serving(run, free_port()) as url:
         client = OpenAI(base_url=url, api_key="unused")
         assert [m.id for m in client.models.list().data] == ["shakespeare"]

@@ -77,9 +77,9 @@ def test_clip_drops_settings_the_task_does_not_use():
 def test_the_study_persists_and_learns_across_instances(tmp_path):
     path = tmp_path / "study.db"
     first = SearchPolicy(path, "s", higher_is_better=False, task="lm")
-    first.record({"lr": 2e-3}, 2.9)  # a run that did not come from TPE
+    first.record("s-000", {"lr": 2e-3}, 2.9)  # a run that did not come from TPE
     suggestion = first.candidates({}, n=1)[0]
-    first.record(suggestion.diff, 2.7, suggestion.trial)
+    first.record("s-001", suggestion.diff, 2.7, suggestion.trial)
     unused = first.candidates({}, n=2)  # asked, never run
     again = SearchPolicy(path, "s", higher_is_better=False, task="lm")  # e.g. after a resume
     states = [t.state.name for t in again.study.trials]
@@ -87,3 +87,21 @@ def test_the_study_persists_and_learns_across_instances(tmp_path):
     again.candidates({}, n=1)  # closes the two unused asks
     assert [t.state.name for t in again.study.trials][2:4] == ["FAIL", "FAIL"]
     assert again.study.best_value == 2.7
+
+
+def test_an_experiment_recorded_again_after_a_resume_adds_no_second_trial(tmp_path):
+    path = tmp_path / "study.db"
+    SearchPolicy(path, "s", higher_is_better=False, task="lm").record("s-002", {"lr": 1e-3}, 2.8)
+    again = SearchPolicy(path, "s", higher_is_better=False, task="lm")  # the node re-runs
+    again.record("s-002", {"lr": 1e-3}, 2.8)
+    assert len(again.study.trials) == 1
+
+
+def test_defaults_come_from_the_trainers_own_config():
+    from magnet.tools.bitnet.config import DEFAULT_LR, TrainConfig
+    from magnet.tools.bitnet.model import ModelConfig
+    from magnet.tools.search.policy import default
+
+    assert default("lr") == DEFAULT_LR["ternary"] and default("merge") == "diloco"
+    assert default("batch_size") == TrainConfig.model_fields["batch_size"].default
+    assert default("n_layers") == ModelConfig().n_layers

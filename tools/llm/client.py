@@ -85,7 +85,7 @@ class Llm:
         import litellm
 
         if self.model.startswith("local/"):
-            from magnet.agent.local_llm import register
+            from magnet.tools.llm.local import register
 
             register()
         return litellm.completion(

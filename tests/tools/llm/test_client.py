@@ -1,7 +1,7 @@
 import pytest
 from pydantic import BaseModel, Field
 
-from magnet.agent.llm import Llm
+from magnet.tools.llm import Llm
 
 
 class Proposal(BaseModel):
