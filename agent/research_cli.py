@@ -55,15 +55,17 @@ def research_command(
 
     Example: magnet research "classify scam messages" --approve auto --max-experiments 4
     """
-    from magnet.agent.state import Budget
-    from magnet.tools.bitnet.config import make_config
+    from magnet.agent.state import Budget, Settings
+    from magnet.tools.bitnet.config import parse_settings
 
-    make_config("lm", "x", overrides=base or [])  # a bad --set fails before anything starts
-    runner = _runner(model, api_base, _ledger(chain, chain_id))
-    budget = Budget(max_experiments=max_experiments, wall_minutes=budget_minutes)
-    sid, card = runner.start(
-        goal, approve=approve, budget=budget, data=data, base_overrides=base or [], steps=steps
+    settings = Settings(
+        approve=approve,
+        steps=steps,
+        fixed=parse_settings(base),  # a bad --set fails before anything starts
+        budget=Budget(max_experiments=max_experiments, wall_minutes=budget_minutes),
     )
+    runner = _runner(model, api_base, _ledger(chain, chain_id))
+    sid, card = runner.start(goal, settings, data=data)
     _converse(runner, sid, card)
 
 
@@ -92,8 +94,8 @@ def show_command(session_id: str, as_json: Annotated[bool, typer.Option("--json"
     state = runner.state(session_id)
     info = {
         "session": runner.traces.session(session_id).model_dump(),
-        "experiments": state.get("experiments", []),
-        "best": state.get("best"),
+        "experiments": [e.model_dump(mode="json") for e in state.experiments],
+        "best": state.best and state.best.model_dump(mode="json"),
         "pending_review": runner.pending(session_id),
         "trace": [e.model_dump() for e in runner.traces.events(session_id)],
     }
@@ -102,8 +104,8 @@ def show_command(session_id: str, as_json: Annotated[bool, typer.Option("--json"
         return
     for e in runner.traces.events(session_id):
         _print_event(e)
-    if state.get("report"):
-        console.out.print(state["report"], markup=False, highlight=False)
+    if state.report:
+        console.out.print(state.report, markup=False, highlight=False)
     elif info["pending_review"]:
         _print_card(info["pending_review"])
 
@@ -146,7 +148,9 @@ def approve_command(
     changes: Annotated[list[str] | None, typer.Option("--set", help="edit: key=value")] = None,
 ) -> None:
     """Accept the pending proposal (with --set, an edited one) and continue."""
-    reply = {"action": "edit", "set": _pairs(changes)} if changes else {"action": "accept"}
+    from magnet.tools.settings import parse_pairs
+
+    reply = {"action": "edit", "set": parse_pairs(changes)} if changes else {"action": "accept"}
     _answer(session_id, reply)
 
 
@@ -179,12 +183,13 @@ def _converse(runner, sid: str, card: dict | None) -> None:
         action = typer.prompt("accept / edit / reject / respond", default="accept")
         reply: dict = {"action": action}
         if action == "edit":
-            reply["set"] = _pairs(typer.prompt("key=value (space separated)").split())
+            from magnet.tools.settings import parse_pairs
+
+            reply["set"] = parse_pairs(typer.prompt("key=value (space separated)").split())
         elif action in ("reject", "respond"):
             reply["text"] = typer.prompt("why")
         card = runner.resume(sid, reply)
-    state = runner.state(sid)
-    console.out.print(state.get("report", ""), markup=False, highlight=False)
+    console.out.print(runner.state(sid).report or "", markup=False, highlight=False)
     console.out.print(f"session: {sid}", highlight=False)
 
 
@@ -242,14 +247,11 @@ def _runner_for(session_id: str):
 
 
 def _print_event(e) -> None:
-    text = e.data.get("text") or ", ".join(
-        f"{k}={v}" for k, v in e.data.items() if k in ("proposal", "stop_reason", "noise")
-    )
     from rich.markup import escape
 
     console.err.print(
         f"[dim]{time.strftime('%H:%M:%S', time.localtime(e.ts))}[/] "
-        f"[bold]{e.node}[/] {e.kind} {escape(text[:160])}",
+        f"[bold]{e.node}[/] {e.kind} {escape(e.text[:200])}",
         highlight=False,
         markup=True,
         soft_wrap=True,
@@ -265,27 +267,6 @@ def _print_card(card: dict) -> None:
         f"{card['remaining_seconds']:.0f} s left",
         highlight=False,
     )
-
-
-def _pairs(items: list[str] | None) -> dict:
-    from magnet.tools.errors import ConfigError
-
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"'{item}' is not key=value")
-        out[key.strip()] = _scalar(value.strip())
-    return out
-
-
-def _scalar(value: str):
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(value.lower(), value)
 
 
 COMMANDS = {

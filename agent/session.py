@@ -1,10 +1,11 @@
 """Run, pause and resume research sessions: the compiled graph on a SQLite checkpointer.
 
     runner = SessionRunner(home, llm)
-    sid, pending = runner.start("classify scam messages", approve="auto", budget=Budget(...))
+    sid, pending = runner.start("classify scam messages", Settings(approve="auto"))
     pending            # None when the session finished, else the approval card waiting
     runner.resume(sid, {"action": "accept"})     # answer the card and continue
     runner.resume(sid)                            # continue after a crash or kill
+    runner.state(sid)                             # the session's ResearchState
 
 One thread per session (thread_id = session id). The checkpointer commits after every node,
 so a killed process resumes at the node that was running.
@@ -16,11 +17,13 @@ import os
 import sqlite3
 from pathlib import Path
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from magnet.agent.graph import Deps, build_graph
-from magnet.agent.state import Budget
+from magnet.agent.deps import Deps
+from magnet.agent.graph import build_graph
+from magnet.agent.state import SERIALIZED, ResearchState, Settings
 from magnet.agent.traces import TraceStore
 from magnet.tools.llm import Llm
 
@@ -50,33 +53,20 @@ class SessionRunner:
         if progress is not None:
             self.deps.progress = progress
         conn = sqlite3.connect(home / "checkpoints.db", check_same_thread=False)
-        self.graph = build_graph(self.deps).compile(checkpointer=SqliteSaver(conn))
+        saver = SqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=SERIALIZED))
+        self.graph = build_graph(self.deps).compile(checkpointer=saver)
 
     def start(
-        self,
-        goal: str,
-        approve: str = "ask",
-        budget: Budget | None = None,
-        data: str | None = None,
-        base_overrides: list[str] = (),
-        steps: int = 200,
+        self, goal: str, settings: Settings | None = None, data: str | None = None
     ) -> tuple[str, dict | None]:
-        """`steps` per experiment; `base_overrides` (key=value) apply to every experiment."""
+        """A new session on `goal` (with `data`, a dataset named by the user)."""
         sid = self.traces.create_session(goal)
         llm = self.deps.llm  # remembered so that resume/approve talk to the same model
         chain = self.deps.chain and self.deps.chain.model_dump(mode="json")  # no key in it
         self.traces.update_session(
             sid, summary={"model": llm.model, "api_base": llm.api_base, "chain": chain}
         )
-        state = {
-            "session_id": sid,
-            "goal": goal,
-            "approve": approve,
-            "data": data,
-            "budget": (budget or Budget()).model_dump(),
-            "base_overrides": list(base_overrides),
-            "steps": steps,
-        }
+        state = ResearchState(session_id=sid, goal=goal, data=data, settings=settings or Settings())
         return sid, self._go(sid, state)
 
     def resume(self, sid: str, reply: dict | None = None) -> dict | None:
@@ -87,8 +77,9 @@ class SessionRunner:
         interrupts = self.graph.get_state(self._config(sid)).interrupts
         return interrupts[0].value if interrupts else None
 
-    def state(self, sid: str) -> dict:
-        return dict(self.graph.get_state(self._config(sid)).values)
+    def state(self, sid: str) -> ResearchState:
+        self.traces.session(sid)  # a clear error for an unknown id
+        return ResearchState.model_validate(self.graph.get_state(self._config(sid)).values)
 
     def _go(self, sid: str, payload) -> dict | None:
         """Run until the report or the next review; the session's status says which."""

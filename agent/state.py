@@ -1,33 +1,46 @@
-"""Typed answers the LLM gives the research loop (the graph state itself comes with graph.py).
+"""The research graph's state: typed models, checkpointed after every node.
 
-Every field carries a description: it is part of the JSON schema the model is constrained to.
+    ResearchState        one session: goal, settings, spec, experiments, best, the open proposal
+      Settings           what the user fixed at the start: approval, steps, --set values, budget
+      ResearchSpec       the goal made precise (intake)
+      Proposal           the next experiment as planned (plan), possibly edited (review)
+      ReviewReply        a person's answer to a card: accept | edit | reject | respond
+      Experiment         one run: kind, diff, full config, outcome, harness metrics, verdict
+      Best               the best experiment so far
+
+`ResearchState.compose(diff)` is the one way a proposed change becomes the config that runs:
+the best config, then the change, then the fixed settings, which always win.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic import BaseModel, Field
 
-from magnet.tools.search.space import diff_schema
+from magnet.sandboxes.runner import SandboxResult
+from magnet.tools.datasets.types import DatasetCard
+from magnet.tools.failures import Diagnosis
+from magnet.tools.settings import Scalar
 
-Scalar = float | int | str | bool
-
-
-def Text(limit: int):  # noqa: N802 - used like a type
-    """A string the schema caps at `limit` characters (a small model on a grammar otherwise
-    rambles until max_tokens and the JSON never closes); longer answers are cut, not refused."""
-    return Annotated[
-        str,
-        BeforeValidator(lambda v: v[:limit] if isinstance(v, str) else v),
-        Field(json_schema_extra={"maxLength": limit}),
-    ]
+ExperimentKind = Literal["baseline", "planned", "remerge"]
+Action = Literal["accept", "edit", "reject", "respond"]
 
 
 class Budget(BaseModel):
     max_experiments: int = Field(8, gt=0, description="experiments, the baseline included")
     wall_minutes: float = Field(30, gt=0, description="wall-clock minutes for the session")
     llm_tokens: int = Field(200_000, gt=0, description="prompt + completion tokens")
+
+
+class Settings(BaseModel):
+    approve: Literal["ask", "auto"] = "ask"
+    steps: int = Field(200, gt=0, description="training steps per experiment")
+    fixed: dict[str, Scalar] = Field(
+        {}, description="--set values: every experiment, never searched"
+    )
+    budget: Budget = Budget()
 
 
 class ResearchSpec(BaseModel):
@@ -52,16 +65,120 @@ class ResearchSpec(BaseModel):
         """What the search space is cut for: "diloco" when specialists are merged."""
         return "diloco" if len(self.domains) >= 2 else self.task
 
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric != "bits_per_byte"
 
-class ExperimentProposal(BaseModel):
-    """One experiment: a change to the current best configuration and why."""
 
-    candidate: int | None = Field(None, ge=0, description="index of the policy candidate chosen")
-    hypothesis: Text(200) = Field(description="why this change should help, one sentence")
-    # Any dict validates (the baseline sets seed; clip() judges every key), but the schema
-    # the LLM is held to lists the searchable keys only.
-    config_diff: Annotated[dict[str, Scalar], WithJsonSchema(diff_schema())] = Field(
-        description="settings to change from the chosen candidate; {} runs it as it is"
+class Proposal(BaseModel):
+    kind: Literal["baseline", "planned"]
+    hypothesis: str
+    config_diff: dict[str, Scalar] = Field(description="the change from the best config")
+    expected_effect: str = ""
+    estimated_seconds: float = 60
+
+
+class ReviewReply(BaseModel):
+    action: Action
+    set: dict[str, Scalar] = Field({}, description="edit: new values")
+    text: str = Field("", description="reject / respond: why")
+
+
+class Experiment(BaseModel):
+    id: str
+    kind: ExperimentKind
+    hypothesis: str = ""
+    diff: dict[str, Scalar] = Field(description="what changed from the best config before it")
+    config: dict[str, Scalar] = Field(description="everything set, the fixed settings included")
+    status: str = Field(description="how the sandboxed process ended (SandboxResult.status)")
+    value: float | None = Field(None, description="the harness's primary metric on val")
+    harness: dict | None = Field(None, description="every harness metric")
+    seconds: float = 0.0
+    harness_s: float = 0.0
+    run_dir: Path
+    sandbox: SandboxResult | None = Field(None, description="kept until the analysis is done")
+    best_before: float | None = None
+    verdict: str | None = None
+    diagnosis: Diagnosis | None = None
+
+    @property
+    def number(self) -> int:
+        return int(self.id.rsplit("-", 1)[1])
+
+    @property
+    def label(self) -> str:
+        """`exp 3 · tokenizer=bpe`: which experiment, and what it changed."""
+        return (
+            f"exp {self.number} · {describe(self.diff) if self.kind != 'baseline' else 'baseline'}"
+        )
+
+
+class Best(BaseModel):
+    experiment_id: str
+    config: dict[str, Scalar]
+    value: float
+    run_dir: Path
+
+
+class ResearchState(BaseModel):
+    session_id: str
+    goal: str
+    data: str | None = Field(None, description="a dataset the user named by flag")
+    settings: Settings = Settings()
+    spec: ResearchSpec | None = None
+    card: DatasetCard | None = None
+    tokens: int = Field(0, description="LLM tokens used")
+    experiments: list[Experiment] = []
+    best: Best | None = None
+    noise: float = Field(0.0, description="the baseline seeds' spread")
+    feedback: list[str] = Field([], description="for the next plan: notes, review answers")
+    proposal: Proposal | None = None
+    data_review: ReviewReply | None = None
+    review: ReviewReply | None = None
+    remaining_seconds: float = 0.0
+    current: Experiment | None = Field(None, description="between run and record")
+    stop_reason: str | None = None
+    report: str | None = None
+
+    def compose(self, diff: dict) -> tuple[dict, dict]:
+        """(the change less the fixed settings, the full config that runs): best config,
+        then the change, then the fixed settings."""
+        fixed = self.settings.fixed
+        change = {k: v for k, v in diff.items() if k not in fixed}
+        base = self.best.config if self.best else {}
+        return change, {**base, **change, **fixed}
+
+    @property
+    def spent_seconds(self) -> float:
+        return sum(e.seconds for e in self.experiments)
+
+    def session_dir(self, home: Path) -> Path:
+        return home / "sessions" / self.session_id
+
+
+def describe(diff: dict) -> str:
+    """`lr=0.001 tokenizer=bpe`; `as is` for no change."""
+    return (
+        " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in diff.items())
+        or "as is"
     )
-    expected_effect: Text(120) = Field("", description="what should happen to the metric")
-    estimated_seconds: float = Field(60, gt=0, description="expected run time")
+
+
+# What the checkpointer may rebuild from its saved state (LangGraph refuses unknown classes).
+SERIALIZED = [
+    (__name__, name)
+    for name in (
+        "Budget",
+        "Settings",
+        "ResearchSpec",
+        "Proposal",
+        "ReviewReply",
+        "Experiment",
+        "Best",
+        "ResearchState",
+    )
+] + [
+    ("magnet.tools.datasets.types", "DatasetCard"),
+    ("magnet.sandboxes.runner", "SandboxResult"),
+    ("magnet.tools.failures", "Diagnosis"),
+]

@@ -24,7 +24,7 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 import litellm  # noqa: E402
 
 from magnet.agent.session import SessionRunner  # noqa: E402
-from magnet.agent.state import Budget  # noqa: E402
+from magnet.agent.state import Budget, Settings  # noqa: E402
 from magnet.memory.embedding import load_model  # noqa: E402
 from magnet.tools.llm import Llm  # noqa: E402
 
@@ -52,20 +52,17 @@ def main() -> None:
         runner = SessionRunner(home, Llm("openai/scripted"))
         load_model()  # the embedding model loads once per process: not per iteration
         t0 = time.perf_counter()
-        sid, _ = runner.start(
-            "predict the S&P 500 direction",
-            approve="auto",
-            budget=Budget(max_experiments=args.experiments),
-            base_settings=TINY,
-            steps=1,
+        settings = Settings(
+            approve="auto", steps=1, fixed=TINY, budget=Budget(max_experiments=args.experiments)
         )
+        sid, _ = runner.start("predict the S&P 500 direction", settings)
         total = time.perf_counter() - t0
-        done = runner.state(sid)["experiments"]
-        sandbox = sum(e["seconds"] for e in done)
+        done = runner.state(sid).experiments
+        sandbox = sum(e.seconds for e in done)
         ends = [e.ts for e in runner.traces.events(sid) if e.node == "record"]
-        runs = [e["seconds"] + e["harness_s"] for e in done]
+        runs = [e.seconds + e.harness_s for e in done]
         per_iter = [b - a - r for a, b, r in zip(ends, ends[1:], runs[1:], strict=False)]
-        harness = [e["harness_s"] for e in done]
+        harness = [e.harness_s for e in done]
         # Resume: a new runner on the finished session's checkpoint, as after a restart.
         t1 = time.perf_counter()
         again = SessionRunner(home, Llm("openai/scripted"))

@@ -1,10 +1,12 @@
-"""A training experiment in the sandbox, judged by the harness.
+"""An experiment in the sandbox, judged by the harness: training, specialists merged with
+DiLoCo, or a re-merge of earlier specialists; `run_experiment` is the one entry for all three.
 
-    outcome = run_training(TrainRequest(task="lm", data="shakespeare", steps=100), work_dir)
+    outcome = run_experiment(ExperimentRequest(task="lm", data="shakespeare", steps=100), work_dir)
     outcome.sandbox.status    # how the process ended
     outcome.harness           # val metrics the harness computed from the checkpoint
 
-    outcome = run_diloco_experiment(DilocoSpec(domains=[...], out=Path()), work_dir)
+    request = ExperimentRequest(task="lm", data="shakespeare", steps=100,
+                                domains=["shakespeare", "python-stdlib"], merge="ties")
     outcome.harness           # bits_per_byte (merged, mean over domains), the domain table
 
 The experiment writes only `work_dir` (spec.json in, run/ out). Its own result.json is a
@@ -20,19 +22,34 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from magnet.sandboxes.isolation import Level
 from magnet.sandboxes.limits import Limits
 from magnet.sandboxes.runner import SandboxResult, SandboxSpec, run_sandboxed
 from magnet.tools.bitnet.train import TrainRequest
 from magnet.tools.datasets import data_ref
+from magnet.tools.datasets.types import Task
 from magnet.tools.diloco.report import score
 from magnet.tools.diloco.spec import DilocoSpec
 from magnet.tools.diloco.worker import ROUND_START, worker_dir
 from magnet.tools.evaluate import evaluate_run
+from magnet.tools.settings import Scalar
 
 RUN = "run"
+DILOCO_ROUNDS = 2  # outer steps per merged-specialists experiment
+
+
+class ExperimentRequest(BaseModel):
+    """One experiment of any kind."""
+
+    task: Task
+    data: str = Field(description="the training data: a built-in name or a path")
+    steps: int = Field(gt=0)
+    settings: dict[str, Scalar] = Field({}, description="training settings by key")
+    domains: list[str] = Field([], description="2+: a specialist each, merged with DiLoCo")
+    merge: str = Field("diloco", description="how the specialists' final model is made")
+    remerge: Path | None = Field(None, description="merge this DiLoCo run's specialists again")
 
 
 class ExperimentOutcome(BaseModel):
@@ -40,6 +57,47 @@ class ExperimentOutcome(BaseModel):
     harness: dict | None = None
     harness_s: float = 0.0  # time the harness took to evaluate the checkpoint
     run_dir: Path
+
+
+def run_experiment(
+    request: ExperimentRequest,
+    work_dir: Path,
+    limits: Limits | None = None,
+    on_metric: Callable[[dict], None] | None = None,
+) -> ExperimentOutcome:
+    """Train, train specialists and merge them, or only re-merge (no training)."""
+    if request.remerge is not None:
+        return run_merge_experiment(
+            request.remerge, request.domains, request.merge, work_dir, limits
+        )
+    if len(request.domains) >= 2:
+        return _specialists(request, work_dir, limits, on_metric)
+    train = TrainRequest(
+        task=request.task, data=request.data, steps=request.steps, settings=request.settings
+    )
+    return run_training(train, work_dir, limits, on_metric=on_metric)
+
+
+def _specialists(request: ExperimentRequest, work_dir, limits, on_metric) -> ExperimentOutcome:
+    """Specialists per domain merged with DiLoCo (`steps` split into DILOCO_ROUNDS rounds),
+    then merged again by `merge` when that is not the outer step."""
+    rounds = min(DILOCO_ROUNDS, request.steps)
+    spec = DilocoSpec(
+        domains=request.domains,
+        inner_steps=request.steps // rounds,
+        rounds=rounds,
+        settings=request.settings,
+        out=work_dir,
+    )
+    trained = run_diloco_experiment(spec, work_dir, limits, on_metric=on_metric)
+    if request.merge == "diloco" or trained.sandbox.status != "ok":
+        return trained
+    merged = run_merge_experiment(
+        trained.run_dir, request.domains, request.merge, work_dir / "remerge", limits
+    )
+    merged.sandbox.wall_s += trained.sandbox.wall_s  # the budget counts the training too
+    merged.sandbox.metrics = trained.sandbox.metrics
+    return merged
 
 
 def run_training(
@@ -117,7 +175,7 @@ def run_merge_experiment(
     source = source.resolve()
     for name in ("base", "workers", ROUND_START):  # the harness scores the same layout
         (run_dir / name).symlink_to(source / name)
-    argv = [sys.executable, "-m", "magnet.agent.cli", "merge", "--method", method]
+    argv = [sys.executable, "-m", "magnet.tools.diloco.cli", "--method", method]
     argv += ["--base", str(source / ROUND_START), "--out", f"{RUN}/merged"]
     for specialist in sorted(source.glob("workers/*/specialist")):
         argv += ["--specialists", str(specialist)]

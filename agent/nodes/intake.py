@@ -1,144 +1,21 @@
-"""intake: the user's goal → a ResearchSpec (task, dataset, metric, target).
+"""intake: the goal becomes a ResearchSpec.
 
-Reads: goal, an optional dataset given by flag. Asks the LLM (prompts/intake.md.j2) for a
-ResearchSpec; keyword rules fill in when the LLM fails, and a dataset named by flag or by a
-keyword in the goal overrules the LLM's choice (a small model guesses).
-A goal that names several language domains ("Python code and Shakespeare") gets one
-specialist per domain, merged with DiLoCo (spec.domains).
-Writes: spec, and trace notes on what was decided how.
-Next: data. A goal nothing can serve is an UnsupportedGoal naming what is supported.
+Reads: goal, the dataset given by flag. Asks agent/goal.py (the LLM, then keyword rules).
+Writes: spec, tokens, feedback (how it was decided), experiments (none yet).
+Next: review_data when no dataset fits and one is to be generated, else data.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-from magnet.agent.state import ResearchSpec
-from magnet.prompts import render
-from magnet.tools.datasets.builtin import BUILTINS
-from magnet.tools.errors import UnsupportedGoal
-from magnet.tools.llm import Llm
-
-GENERATE = "generate"  # the dataset of a classification goal no data fits: written by the LLM
-# "safe vs unsafe", "as spam or ham", "into positive, negative or neutral"
-LABELS = (
-    re.compile(r"\b([\w-]+)\s+(?:vs\.?|versus)\s+([\w-]+)", re.IGNORECASE),
-    re.compile(
-        r"\b(?:as|into)\s+((?:[\w-]+\s*,\s*)*[\w-]+),?\s+(?:or|and)\s+([\w-]+)", re.IGNORECASE
-    ),
-)
-METRICS = {"lm": "bits_per_byte", "classify": "balanced_accuracy", "direction": "balanced_accuracy"}
-# Keyword → built-in dataset, checked in order; the first match wins.
-KEYWORDS: list[tuple[str, str]] = [
-    (r"\b(scam|spam|phishing|fraud|sms|message)", "sms-spam"),
-    (r"\b(s&p|sp500|stock|market|price|trading|direction)", "sp500"),
-    (r"\b(shakespeare|poetry|poem|play|verse|literature)", "shakespeare"),
-    (r"\b(python|code|coding|program|software|stdlib)", "python-stdlib"),
-]
+from magnet.agent.deps import Deps
+from magnet.agent.goal import read_goal
+from magnet.agent.state import ResearchState
 
 
-def intake(goal: str, llm: Llm, dataset: str | None = None) -> tuple[ResearchSpec, list[str], int]:
-    """(spec, notes for the trace, LLM tokens used)."""
-    if not goal.strip():
-        raise UnsupportedGoal("the goal is empty: say what the expert should do")
-    # No data named and no built-in fits, but the goal names its classes: generate data.
-    fallback = _from_keywords(goal, dataset) or (None if dataset else _generated(goal))
-    datasets = [
-        dict(name=b.about.name, task=b.task, description=b.about.description)
-        for b in BUILTINS.values()
-    ]
-    answer = llm.ask("intake", render("intake", goal=goal, datasets=datasets), ResearchSpec)
-    notes = list(answer.errors)
-    spec = answer.value
-    if spec is None or not _usable(spec):
-        if fallback is None:
-            raise UnsupportedGoal(_unsupported(goal))
-        notes.append(f"intake: keyword rules chose {fallback.task} on {fallback.dataset}")
-        spec = fallback
-    elif fallback is not None and spec.dataset != fallback.dataset:
-        # A flag, or a keyword in the goal, is firmer evidence than a small model's guess.
-        notes.append(
-            f"intake: the LLM chose {spec.dataset}; using {fallback.dataset} "
-            f"({'the --data flag' if dataset else 'keywords in the goal'})"
-        )
-        spec = fallback
-    domains = [] if dataset else _domains(goal)
-    if len(domains) >= 2:
-        notes.append(
-            f"intake: the goal names {len(domains)} domains ({', '.join(domains)}): "
-            "a specialist each, merged with DiLoCo"
-        )
-        spec = spec.model_copy(update={"task": "lm", "dataset": domains[0], "domains": domains})
-    else:
-        usable = _usable_domains(spec.domains) if spec.task == "lm" else []
-        spec = spec.model_copy(update={"domains": usable})
-    spec = spec.model_copy(update={"metric": METRICS[spec.task]})
-    return spec, notes, answer.tokens
-
-
-def _domains(goal: str) -> list[str]:
-    """Every built-in language dataset the goal names by keyword."""
-    return [
-        ds
-        for pattern, ds in KEYWORDS
-        if BUILTINS[ds].task == "lm" and re.search(pattern, goal, re.IGNORECASE)
-    ]
-
-
-def _usable_domains(names: list[str]) -> list[str]:
-    """The LLM's domains that are language datasets, if two or more of them are."""
-    usable = [
-        n for n in dict.fromkeys(names) if _usable(ResearchSpec(task="lm", dataset=n, metric=""))
-    ]
-    return usable if len(usable) >= 2 else []
-
-
-def _from_keywords(goal: str, dataset: str | None) -> ResearchSpec | None:
-    name = dataset or next(
-        (ds for pattern, ds in KEYWORDS if re.search(pattern, goal, re.IGNORECASE)), None
-    )
-    if name is None:
-        return None
-    if name in BUILTINS:
-        task = BUILTINS[name].task
-    elif Path(name).is_dir():
-        task = "lm"
-    elif Path(name).suffix.lower() in (".jsonl", ".csv"):
-        task = "direction" if re.search(KEYWORDS[1][0], goal, re.IGNORECASE) else "classify"
-    else:
-        raise UnsupportedGoal(f"dataset '{name}' is neither a built-in nor a usable path")
-    return ResearchSpec(task=task, dataset=name, domain=goal[:60], metric=METRICS[task])
-
-
-def _generated(goal: str) -> ResearchSpec | None:
-    """A classification goal that names its classes, when no dataset fits: generate one."""
-    for pattern in LABELS:
-        if m := pattern.search(goal):
-            labels = [x.strip().lower() for x in m.group(1).split(",")] + [m.group(2).lower()]
-            if len(set(labels)) >= 2:
-                return ResearchSpec(
-                    task="classify",
-                    dataset=GENERATE,
-                    domain=goal[:120],
-                    metric=METRICS["classify"],
-                    labels=list(dict.fromkeys(labels)),
-                )
-    return None
-
-
-def _usable(spec: ResearchSpec) -> bool:
-    if spec.dataset == GENERATE:
-        return spec.task == "classify" and len(set(spec.labels)) >= 2
-    if spec.dataset in BUILTINS:
-        return BUILTINS[spec.dataset].task == spec.task
-    return Path(spec.dataset).exists()
-
-
-def _unsupported(goal: str) -> str:
-    names = ", ".join(f"{b.about.name} ({b.task})" for b in BUILTINS.values())
-    return (
-        f"cannot tell what to train for '{goal}'. Supported: language/code experts, text "
-        f"classification, next-day price direction; built-in data: {names}; or pass "
-        "--data PATH"
-    )
+def intake(state: ResearchState, deps: Deps) -> tuple[dict, str]:
+    spec, notes, tokens = read_goal(state.goal, deps.llm, state.data)
+    update = {"spec": spec, "tokens": state.tokens + tokens, "experiments": [], "feedback": notes}
+    text = f"{spec.task} on {spec.dataset}, judged by {spec.metric}"
+    if spec.domains:
+        text += f"; specialists for {', '.join(spec.domains)} merged with DiLoCo"
+    return update, text

@@ -1,100 +1,90 @@
 """plan: choose the next experiment.
 
-Reads: goal, spec, the best config and value so far, recent results, the last failure kind,
-lessons from memory, and the search policy's candidates. The first BASELINE_SEEDS experiments
-are the unchanged baseline with different seeds (their spread is the noise floor). After
-that the LLM (prompts/plan.md.j2) picks a candidate and may change its values, or with no
-candidate proposes a diff of its own; the result is clipped into the search space, and a
-config that memory says was already tried is never proposed: the next untried candidate
-replaces it, and the notes say so. Writes: the proposal and trace notes.
-Next: review.
+Reads: goal, spec, settings, experiments, best, feedback, review (a rejection), lessons from
+memory, the search policy's candidates. The first BASELINE_SEEDS experiments are the
+unchanged config with different seeds (their spread is the noise floor); after that
+agent/proposal.py lets the LLM pick and edit a candidate. A rejected proposal becomes a
+finding first (never proposed again; lessons say why).
+Writes: proposal, tokens, remaining_seconds, feedback (consumed); stop_reason when nothing
+untried is left. Next: review, or report when nothing is left to try.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from magnet.agent.state import ExperimentProposal, ResearchSpec
-from magnet.prompts import render
-from magnet.tools.llm import Llm
+from magnet.agent.deps import Deps
+from magnet.agent.proposal import PlanContext, choose
+from magnet.agent.state import Proposal, ResearchState, describe
 from magnet.tools.search.policy import Candidate
-from magnet.tools.search.space import SPACE, clip
 
 BASELINE_SEEDS = 2
 
 
-def plan(
-    goal: str,
-    spec: ResearchSpec,
-    n_done: int,
-    best: dict | None,
-    recent: list[str],
-    lessons: str,
-    candidates: list[Candidate],
-    tried: Callable[[dict], bool],
-    llm: Llm,
-    remaining_seconds: float,
-) -> tuple[ExperimentProposal, list[str], int]:
-    """(proposal, notes for the trace, LLM tokens used). `best` is {config, value}."""
-    if n_done < BASELINE_SEEDS:
-        return (
-            ExperimentProposal(
-                hypothesis=f"baseline, seed {n_done}",
-                config_diff={"seed": n_done},
-                expected_effect="measures the noise floor",
-            ),
-            [],
-            0,
+def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
+    if state.review is not None and state.review.action == "reject":
+        _remember_rejection(state, deps)
+    n, spec = len(state.experiments), state.spec
+    remaining = state.settings.budget.wall_minutes * 60 - state.spent_seconds
+    update = {"remaining_seconds": remaining, "feedback": [], "review": None}
+    if n < BASELINE_SEEDS:
+        proposal = Proposal(
+            kind="baseline",
+            hypothesis=f"baseline, seed {n}",
+            config_diff={"seed": n},
+            expected_effect="measures the noise floor",
         )
-    base = best["config"] if best else {}
-    prompt = render(
-        "plan",
-        goal=goal,
+        return {**update, "proposal": proposal}, f"exp {n} · baseline, seed {n}"
+    ctx = PlanContext(
+        goal=state.goal,
+        session_id=state.session_id,
         spec=spec,
-        best=best,
-        recent=recent,
-        lessons=lessons,
-        candidates=[dict(diff=c.diff, reason=c.reason) for c in candidates],
-        allowed_keys=sorted(SPACE),
-        remaining_seconds=remaining_seconds,
+        best=state.best,
+        recent=[f"[{e.verdict}] {describe(e.diff)}" for e in state.experiments[-5:]]
+        + state.feedback,
+        lessons=deps.memory.lessons(state.goal),
+        fixed=state.settings.fixed,
+        remaining_seconds=remaining,
     )
-    answer = llm.ask("plan", prompt, ExperimentProposal)
-    notes = list(answer.errors)
-    proposal = answer.value
-    if proposal is not None:
-        chosen = proposal.candidate
-        if chosen is not None and chosen >= len(candidates):
-            notes.append(f"plan: there is no candidate {chosen}")
-            chosen = None
-        diff = proposal.config_diff
-        if chosen is not None:
-            diff, extra = _edit(candidates[chosen].diff, diff)
-            if extra:
-                notes.append(f"plan: kept candidate {chosen}'s settings only, not {extra}")
-        diff, clip_notes = clip(diff, spec.search_task)
-        notes += [f"plan: clipped {n}" for n in clip_notes]
-        proposal = proposal.model_copy(update={"config_diff": diff, "candidate": chosen})
-        if not diff or tried({**base, **diff}):
-            notes.append("plan: the LLM's proposal was empty or already tried")
-            proposal = None
-    if proposal is None:
-        fresh = next((c for c in candidates if not tried({**base, **c.diff})), None)
-        if fresh is None:
-            notes.append("plan: every candidate was already tried")
-            return (
-                ExperimentProposal(hypothesis="nothing new to try", config_diff={}),
-                notes,
-                answer.tokens,
-            )
-        notes.append(f"plan: using the policy's candidate ({fresh.reason})")
-        proposal = ExperimentProposal(
-            candidate=candidates.index(fresh), hypothesis=fresh.reason, config_diff=fresh.diff
-        )
-    return proposal, notes, answer.tokens
+
+    def tried(diff: dict):  # this session's runs too: remember precedes record
+        return deps.memory.already_tried(state.compose(diff)[1], spec.task, spec.dataset)
+
+    proposal, notes, tokens = choose(ctx, _candidates(state, deps), deps.llm, tried)
+    for note in notes:
+        deps.traces.event(state.session_id, "plan", "note", note)
+    update |= {"proposal": proposal, "tokens": state.tokens + tokens}
+    if not proposal.config_diff:
+        return {**update, "stop_reason": "nothing untried is left to propose"}, "nothing new"
+    return update, f"exp {n} · {describe(proposal.config_diff)} · {proposal.hypothesis}"
 
 
-def _edit(candidate: dict, changes: dict) -> tuple[dict, list[str]]:
-    """The candidate with the LLM's new values for its own keys, and the keys it tried to add:
-    a small model on a grammar tends to fill in every allowed key, and those are not a choice."""
-    kept = {k: v for k, v in changes.items() if k in candidate}
-    return {**candidate, **kept}, sorted(set(changes) - set(candidate))
+def _candidates(state: ResearchState, deps: Deps) -> list[Candidate]:
+    """The policy's candidates less the fixed settings; those left with no change are gone."""
+    last = state.experiments[-1].diagnosis if state.experiments else None
+    base = state.best.config if state.best else {}
+    found = deps.policy(state).candidates(base, last.kind if last else None)
+    kept = [Candidate(state.compose(c.diff)[0], c.reason, c.trial) for c in found]
+    return [c for c in kept if c.diff]
+
+
+def _remember_rejection(state: ResearchState, deps: Deps) -> None:
+    """A rejected config is a finding too: it is never proposed again, and lessons show why."""
+    from magnet.memory.findings import Finding
+    from magnet.tools.hashing import canonical_sha256
+
+    spec, proposal = state.spec, state.proposal
+    config = state.compose(proposal.config_diff)[1]
+    finding = Finding(
+        id=f"{state.session_id}-{len(state.experiments):03d}-rejected-"
+        + canonical_sha256(config)[:8],
+        session_id=state.session_id,
+        goal=state.goal,
+        dataset=spec.dataset,
+        task=spec.task,
+        hypothesis=proposal.hypothesis,
+        config=config,
+        primary_metric=spec.metric,
+        verdict="rejected",
+        analysis=f"rejected by the reviewer: {state.review.text or 'no reason given'}",
+    )
+    if not deps.memory.has(finding.id):  # plan re-runs after a resume
+        deps.memory.add(finding)

@@ -1,53 +1,68 @@
 """report: the session as Markdown: goal, baseline → best, experiments, failures, best config,
 and for merged specialists the per-domain table.
 
-Reads: goal, spec, experiments, best, stop_reason, lessons. Writes: report (the text), also
-saved as report.md in the session directory. Next: the end.
+Reads: goal, spec, experiments, best, noise, stop_reason. Writes: report (the text), also
+saved as report.md in the session directory, and the session's summary. Next: the end.
 """
 
 from __future__ import annotations
 
+from magnet.agent.deps import Deps
+from magnet.agent.state import Experiment, ResearchState, describe
 
-def report(state: dict) -> str:
-    spec, done, best = state["spec"], state["experiments"], state.get("best")
-    metric = spec["metric"]
-    baseline = next((e for e in done if e["diff"].get("seed") == 0), None)
+
+def report(state: ResearchState, deps: Deps) -> tuple[dict, str]:
+    text = _markdown(state)
+    path = state.session_dir(deps.home) / "report.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    best = state.best.model_dump(mode="json") if state.best else None
+    deps.traces.update_session(
+        state.session_id,
+        status="done",
+        summary={"best": best, "report": str(path), "stop_reason": state.stop_reason},
+    )
+    return {"report": text}, f"report: {path}"
+
+
+def _markdown(state: ResearchState) -> str:
+    spec, done, best = state.spec, state.experiments, state.best
+    metric = spec.metric
+    baseline = next((e for e in done if e.kind == "baseline"), None)
     lines = [
-        f"# MAGNET report: {state['goal']}",
+        f"# MAGNET report: {state.goal}",
         "",
-        f"- task: {spec['task']} on `{spec['dataset']}`, metric {metric}",
-        f"- stopped: {state.get('stop_reason') or 'not yet'}",
+        f"- task: {spec.task} on `{spec.dataset}`, metric {metric}",
+        f"- stopped: {state.stop_reason or 'not yet'}",
     ]
-    if baseline and baseline.get("value") is not None and best:
-        change = {k: v for k, v in best["config"].items() if k != "seed"} or "baseline"
+    if baseline and baseline.value is not None and best:
+        fixed = state.settings.fixed
+        change = {k: v for k, v in best.config.items() if k != "seed" and k not in fixed}
         lines.append(
-            f"- baseline {baseline['value']:.4g} → best {best['value']:.4g} "
-            f"(noise floor {state.get('noise', 0):.4g}) with {change}"
+            f"- baseline {baseline.value:.4g} → best {best.value:.4g} "
+            f"(noise floor {state.noise:.4g}) with {describe(change) if change else 'baseline'}"
         )
     lines += ["", "| # | change | status | " + metric + " | verdict |", "|---|---|---|---|---|"]
-    for i, e in enumerate(done, 1):
-        value = "" if e.get("value") is None else f"{e['value']:.4g}"
-        lines.append(f"| {i} | {e['diff']} | {e['status']} | {value} | {e['verdict']} |")
-    failures = [e for e in done if e["verdict"] == "failed"]
+    for e in done:
+        value = "" if e.value is None else f"{e.value:.4g}"
+        change = "baseline" if e.kind == "baseline" else describe(e.diff)
+        lines.append(f"| {e.number} | {change} | {e.status} | {value} | {e.verdict} |")
+    failures = [e for e in done if e.verdict == "failed"]
     if failures:
         lines += ["", "## Failures"]
         lines += [
-            f"- {e['diff']}: {e.get('diagnosis', {}).get('summary', e['status'])}" for e in failures
+            f"- {describe(e.diff)}: {e.diagnosis.summary if e.diagnosis else e.status}"
+            for e in failures
         ]
     if best:
-        lines += [
-            "",
-            "## Best",
-            f"- config: {best['config']}",
-            f"- checkpoint: `{best['run_dir']}`",
-        ]
-        lines += _domains(next((e for e in done if e["id"] == best["experiment_id"]), {}))
+        lines += ["", "## Best", f"- config: {best.config}", f"- checkpoint: `{best.run_dir}`"]
+        lines += _domains(next((e for e in done if e.id == best.experiment_id), None))
     return "\n".join(lines) + "\n"
 
 
-def _domains(experiment: dict) -> list[str]:
+def _domains(experiment: Experiment | None) -> list[str]:
     """Specialists merged with DiLoCo: val bits per byte per domain, and retention."""
-    harness = experiment.get("harness") or {}
+    harness = (experiment.harness if experiment else None) or {}
     if not harness.get("table"):
         return []
     from magnet.tools.diloco.report import retention_summary

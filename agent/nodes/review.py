@@ -1,60 +1,55 @@
 """review: a person approves, edits, rejects or answers the proposal before anything runs.
 
-Reads: the proposal, the best config, the remaining budget. With `approve == "auto"` it
+Reads: proposal, best, settings (approval), remaining_seconds. With approval `auto` it
 accepts at once; otherwise it calls `interrupt()` with an approval card and waits. Only the
-interrupt lives here: a resumed node re-runs from its start, so it has no side effects.
-Writes: review = {action: accept|edit|reject|respond, set: {...}, text: "..."}.
+interrupt lives here: a resumed node re-runs from its start, so it has no side effects and
+writes no trace. An edit's values are clipped into the search space; fixed settings stay.
+Writes: review, and the edited proposal or the reviewer's words for the next plan.
 Next: run (accept, edit) or plan (reject, respond).
 """
 
 from __future__ import annotations
 
 from langgraph.types import interrupt
+from pydantic import ValidationError
 
-ACTIONS = ("accept", "edit", "reject", "respond")
+from magnet.agent.deps import Deps
+from magnet.agent.state import ResearchState, ReviewReply
+
+ACTIONS = ["accept", "edit", "reject", "respond"]
 
 
-def review(state: dict) -> dict:
-    if state.get("approve", "ask") == "auto":
-        return {"review": {"action": "accept"}}
-    proposal = state["proposal"]
-    base = (state.get("best") or {}).get("config", {})
+def review(state: ResearchState, deps: Deps) -> tuple[dict, None]:
+    if state.settings.approve == "auto":
+        return {"review": ReviewReply(action="accept")}, None
+    proposal = state.proposal
+    base = state.best.config if state.best else {}
     card = {
-        "proposal": proposal,
+        "proposal": proposal.model_dump(mode="json"),
         "diff_vs_best": {
-            k: {"from": base.get(k), "to": v} for k, v in proposal["config_diff"].items()
+            k: {"from": base.get(k), "to": v} for k, v in proposal.config_diff.items()
         },
-        "estimated_seconds": proposal.get("estimated_seconds"),
-        "remaining_seconds": state["remaining_seconds"],
-        "responses": list(ACTIONS),
+        "estimated_seconds": proposal.estimated_seconds,
+        "remaining_seconds": state.remaining_seconds,
+        "responses": ACTIONS,
     }
-    return {"review": _ask(card)}
+    reply = ask(card)
+    update: dict = {"review": reply}
+    if reply.action == "edit":
+        from magnet.tools.search.space import clip
+
+        edited = clip(reply.set, state.spec.search_task)[0]
+        diff, _ = state.compose({**proposal.config_diff, **edited})
+        update["proposal"] = proposal.model_copy(update={"config_diff": diff})
+    elif reply.action in ("reject", "respond"):
+        update["feedback"] = [f"reviewer {reply.action}: {reply.text}"]
+    return update, None
 
 
-def review_data(state: dict, n: int, labels: list[str], describe: str) -> dict:
-    """The card for generating a dataset when none fits the goal: accept, edit (generate=N)
-    or reject. Auto-approved sessions accept."""
-    if state.get("approve", "ask") == "auto":
-        return {"action": "accept"}
-    proposal = {
-        "hypothesis": f"no dataset fits: the LLM writes {n} examples of {describe} "
-        f"labelled {', '.join(labels)}",
-        "config_diff": {"generate": n},
-        "estimated_seconds": 3 * n,
-    }
-    card = {
-        "proposal": proposal,
-        "diff_vs_best": {"generate": {"from": None, "to": n}},
-        "estimated_seconds": proposal["estimated_seconds"],
-        "remaining_seconds": state["budget"]["wall_minutes"] * 60,
-        "responses": ["accept", "edit", "reject"],
-    }
-    return _ask(card)
-
-
-def _ask(card: dict) -> dict:
-    reply = interrupt(card)
-    action = reply.get("action") if isinstance(reply, dict) else None
-    if action not in ACTIONS:
-        return {"action": "respond", "text": f"unreadable review reply: {reply!r}"}
-    return reply
+def ask(card: dict) -> ReviewReply:
+    """The card to a person (LangGraph's interrupt); an unreadable answer reads as a respond."""
+    answer = interrupt(card)
+    try:
+        return ReviewReply.model_validate(answer)
+    except ValidationError:
+        return ReviewReply(action="respond", text=f"unreadable review reply: {answer!r}")

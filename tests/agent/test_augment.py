@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from magnet.agent.session import SessionRunner
-from magnet.agent.state import Budget
+from magnet.agent.state import Budget, Settings
 from magnet.tools.datasets import load_dataset
 from magnet.tools.llm import Llm
 from magnet.tools.paths import magnet_home
@@ -23,17 +23,12 @@ AUGMENT = json.dumps(
 def test_an_augment_experiment_trains_on_generated_examples_for_the_weak_slice(scripted_llm):
     runner = SessionRunner(magnet_home(), Llm("openai/scripted"))
     calls = scripted_llm(INTAKE, AUGMENT, batch("ham", HAM), batch("spam", SPAM))
-    sid, pending = runner.start(
-        "classify scam messages",
-        approve="auto",
-        budget=Budget(max_experiments=3),
-        base_settings=TINY,
-        steps=8,
-    )
+    settings = Settings(approve="auto", steps=8, fixed=TINY, budget=Budget(max_experiments=3))
+    sid, pending = runner.start("classify scam messages", settings)
     assert pending is None
-    done = runner.state(sid)["experiments"]
-    assert [e["diff"] for e in done] == [{"seed": 0}, {"seed": 1}, {"augment": 10}]
-    assert done[2]["status"] == "ok" and done[2]["value"] is not None
+    done = runner.state(sid).experiments
+    assert [e.diff for e in done] == [{"seed": 0}, {"seed": 1}, {"augment": 10}]
+    assert done[2].status == "ok" and done[2].value is not None
     data = magnet_home() / "sessions" / sid / "data-augment-10"
     ds = load_dataset(str(data), "classify")
     base = load_dataset("sms-spam", "classify")
@@ -43,6 +38,6 @@ def test_an_augment_experiment_trains_on_generated_examples_for_the_weak_slice(s
     prompt = calls[2][-1]["content"]
     assert "A model confused these" in prompt  # the best run's misclassified val texts
     [event] = [e for e in runner.traces.events(sid) if e.kind == "data"]
-    assert event.data["text"].startswith("10 training examples written for ")
-    config = json.loads((Path(done[2]["run_dir"]) / "config.json").read_text())
+    assert event.text.startswith("10 training examples written for ")
+    config = json.loads((Path(done[2].run_dir) / "config.json").read_text())
     assert config["data"] == str(data)

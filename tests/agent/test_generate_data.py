@@ -3,7 +3,7 @@
 import pytest
 
 from magnet.agent.session import SessionRunner
-from magnet.agent.state import Budget
+from magnet.agent.state import Budget, Settings
 from magnet.tools.datasets import load_dataset
 from magnet.tools.errors import UnsupportedGoal
 from magnet.tools.llm import Llm
@@ -29,9 +29,8 @@ UNSAFE = [
 
 
 def start(runner, approve="ask"):
-    return runner.start(
-        GOAL, approve=approve, budget=Budget(max_experiments=1), base_settings=TINY, steps=4
-    )
+    budget = Budget(max_experiments=1)
+    return runner.start(GOAL, Settings(approve=approve, steps=4, fixed=TINY, budget=budget))
 
 
 @pytest.mark.integration
@@ -41,20 +40,20 @@ def test_the_reviewer_sees_the_generation_first_and_the_session_trains_on_it(scr
     sid, card = start(runner)
     assert card["proposal"]["config_diff"] == {"generate": 200}
     assert "labelled safe, unsafe" in card["proposal"]["hypothesis"]
-    assert runner.state(sid)["spec"]["dataset"] == "generate"
+    assert runner.state(sid).spec.dataset == "generate"
 
     calls = scripted_llm(batch("safe", SAFE), batch("unsafe", UNSAFE))
     card = runner.resume(sid, {"action": "edit", "set": {"generate": 10}})
     assert card["proposal"]["config_diff"] == {"seed": 0}  # on to the baseline's review
     assert len(calls) == 3 and 'class "safe"' in calls[1][-1]["content"]  # after intake
-    spec = runner.state(sid)["spec"]
-    ds = load_dataset(spec["dataset"], "classify")
+    spec = runner.state(sid).spec
+    ds = load_dataset(spec.dataset, "classify")
     assert ds.labels == ["safe", "unsafe"] and sum(ds.card.sizes.values()) == 10
     assert ds.card.generation[0].model == "openai/scripted"
     [event] = [e for e in runner.traces.events(sid) if e.kind == "generated"]
-    assert event.data["text"].startswith("generated 10 of 10 examples")
+    assert event.text.startswith("generated 10 of 10 examples")
     assert runner.resume(sid, {"action": "accept"}) is None
-    assert runner.state(sid)["experiments"][0]["status"] == "ok"
+    assert runner.state(sid).experiments[0].status == "ok"
 
 
 def test_declining_the_generation_is_a_clear_error(scripted_llm):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from magnet.agent.session import SessionRunner
-from magnet.agent.state import Budget
+from magnet.agent.state import Budget, Settings
 from magnet.tools.chain.ledger import Ledger
 from magnet.tools.chain.verify import verify
 from magnet.tools.llm import Llm
@@ -17,15 +17,10 @@ INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy
 PLAN = '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}, "estimated_seconds": 5}'
 
 
-def start(runner, goal, approve, experiments, steps):
+def start(runner, goal, approve, experiments, steps, fixed=TINY):
     """A sp500 session of tiny models: (session id, pending card or None)."""
-    return runner.start(
-        goal,
-        approve=approve,
-        budget=Budget(max_experiments=experiments),
-        base_settings=TINY,
-        steps=steps,
-    )
+    budget = Budget(max_experiments=experiments)
+    return runner.start(goal, Settings(approve=approve, steps=steps, fixed=fixed, budget=budget))
 
 
 @pytest.fixture
@@ -42,23 +37,24 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     )
     assert pending is None
     state = runner.state(sid)
-    done = state["experiments"]
-    assert [e["diff"] for e in done] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
-    assert all(e["status"] == "ok" and e["value"] is not None for e in done)
+    done = state.experiments
+    assert [e.diff for e in done] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
+    assert [e.kind for e in done] == ["baseline", "baseline", "planned"]
+    assert all(e.status == "ok" and e.value is not None for e in done)
     # Each run is judged against the best before it, not the best it just became.
-    assert done[0]["best_before"] is None and done[1]["best_before"] == done[0]["value"]
-    assert state["stop_reason"].startswith("experiment budget spent")
-    assert "# MAGNET report" in state["report"] and "| 3 | {'lr': 0.001} | ok |" in state["report"]
+    assert done[0].best_before is None and done[1].best_before == done[0].value
+    assert state.stop_reason.startswith("experiment budget spent")
+    assert "# MAGNET report" in state.report and "| 2 | lr=0.001 | ok |" in state.report
     nodes = [e.node for e in runner.traces.events(sid)]
     assert nodes[:4] == ["intake", "data", "plan", "run"] and nodes[-1] == "report"
-    rows = runner.traces.outbox(sid)
-    kinds = [r["kind"] for r in rows]
+    rows = runner.deps.outbox.rows(sid)
+    kinds = [r.kind for r in rows]
     assert kinds[0] == "dataset" and kinds.count("experiment") == 3
     assert 1 <= kinds.count("model") <= 3  # one per new best
-    assert all(r["record_id"] is not None for r in rows)  # sent by the record node
+    assert all(r.record_id is not None for r in rows)  # sent by the record node
     with Ledger().registry() as registry:
-        assert {c.status for c in verify(runner.traces, registry, sid)} == {"ok"}
-    assert runner.deps.memory.already_tried(done[2]["config"])
+        assert {c.status for c in verify(runner.deps.outbox, registry, sid)} == {"ok"}
+    assert runner.deps.memory.already_tried(done[2].config, "direction", "sp500")
 
 
 @pytest.mark.integration
@@ -76,11 +72,11 @@ def test_nothing_runs_before_approval_and_a_rejection_goes_back_to_plan(runner, 
         "rejected by the reviewer: use a smaller batch"
     ]
     assert runner.resume(sid, {"action": "edit", "set": {"lr": 5e-9}}) is None
-    done = runner.state(sid)["experiments"]
-    assert len(done) == 1 and done[0]["config"]["lr"] == 1e-4  # edited, then clipped
+    done = runner.state(sid).experiments
+    assert len(done) == 1 and done[0].config["lr"] == 1e-4  # edited, then clipped
     events = runner.traces.events(sid)
     assert any(e.node == "review" for e in events) is False  # review writes no trace itself
-    assert json.loads(json.dumps(runner.state(sid)["feedback"])) == []
+    assert runner.state(sid).feedback == []
 
 
 def test_each_experiment_runs_the_requested_steps_and_shows_its_progress(tmp_path, scripted_llm):
@@ -94,7 +90,7 @@ def test_each_experiment_runs_the_requested_steps_and_shows_its_progress(tmp_pat
     runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"), progress=progress)
     scripted_llm(INTAKE)
     sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=1, steps=5)
-    run_dir = runner.state(sid)["experiments"][0]["run_dir"]
+    run_dir = runner.state(sid).experiments[0].run_dir
     result = json.loads((Path(run_dir) / "result.json").read_text())
     assert result["steps"] == 5
     [(exp_id, steps, records)] = seen
@@ -105,9 +101,9 @@ def test_each_experiment_runs_the_requested_steps_and_shows_its_progress(tmp_pat
 def test_fixed_settings_are_never_searched(runner, scripted_llm):
     scripted_llm(INTAKE, '{"hypothesis": "deeper", "config_diff": {"n_layers": 6, "lr": 0.001}}')
     sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=3, steps=3)
-    last = runner.state(sid)["experiments"][-1]
-    assert last["diff"] == {"lr": 0.001}  # n_layers is fixed by TINY (n_layers=1)
-    result = json.loads((Path(last["run_dir"]) / "config.json").read_text())
+    last = runner.state(sid).experiments[-1]
+    assert last.diff == {"lr": 0.001}  # n_layers is fixed by TINY (n_layers=1)
+    result = json.loads((Path(last.run_dir) / "config.json").read_text())
     assert result["model"]["n_layers"] == 1
 
 
@@ -119,16 +115,60 @@ def test_a_two_domain_goal_trains_specialists_and_can_merge_them_again(runner, s
     )
     sid, _ = start(runner, "one expert for Python code and Shakespeare", "auto", 3, steps=4)
     state = runner.state(sid)
-    baseline, _, remerged = state["experiments"]
-    harness = baseline["harness"]
-    assert baseline["status"] == "ok" and set(harness["val_bits_per_byte"]["merged"]) == {
+    baseline, _, remerged = state.experiments
+    harness = baseline.harness
+    assert baseline.status == "ok" and set(harness["val_bits_per_byte"]["merged"]) == {
         "shakespeare",
         "python-stdlib",
     }
     merged = harness["val_bits_per_byte"]["merged"].values()
-    assert baseline["value"] == pytest.approx(sum(merged) / 2)
+    assert baseline.value == pytest.approx(sum(merged) / 2)
     # A change of the merge method alone re-merges the best run's specialists: no training.
-    assert remerged["diff"] == {"merge": "ties"} and remerged["status"] == "ok"
-    method = json.loads((Path(remerged["run_dir"]) / "merged" / "merge.json").read_text())
-    assert method["method"] == "ties" and remerged["value"] is not None
-    assert "## Domains" in state["report"] and "retention" in state["report"]
+    assert remerged.diff == {"merge": "ties"} and remerged.status == "ok"
+    assert remerged.kind == "remerge"
+    method = json.loads((Path(remerged.run_dir) / "merged" / "merge.json").read_text())
+    assert method["method"] == "ties" and remerged.value is not None
+    assert "## Domains" in state.report and "retention" in state.report
+
+
+def test_a_proposal_of_fixed_settings_only_does_not_rerun_the_best(runner, scripted_llm):
+    scripted_llm(
+        INTAKE, '{"candidate": null, "hypothesis": "deeper", "config_diff": {"n_layers": 6}}'
+    )
+    sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=3, steps=3)
+    last = runner.state(sid).experiments[-1]
+    assert last.kind == "planned" and last.diff and "n_layers" not in last.diff
+    assert last.config["n_layers"] == 1  # the fixed value, in the config memory stored
+    assert runner.deps.memory.already_tried(last.config, "direction", "sp500").id == last.id
+    notes = [e.text for e in runner.traces.events(sid) if e.kind == "note"]
+    assert any("n_layers fixed for this session" in n for n in notes)
+
+
+def test_a_record_node_run_again_adds_no_second_trial_and_state_reloads_cleanly(
+    runner, scripted_llm, tmp_path
+):
+    import warnings
+
+    scripted_llm(INTAKE, PLAN)
+    sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=3, steps=3)
+    cfg = {"configurable": {"thread_id": sid}}
+    [before] = [s for s in runner.graph.get_state_history(cfg) if s.next == ("record",)][:1]
+    runner.graph.invoke(None, before.config)  # as a resume re-runs the node
+    study = runner.deps.policy(runner.state(sid)).study
+    told = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert len(told) == 1  # one planned experiment, once; baselines are not trials
+    assert [r.kind for r in runner.deps.outbox.rows(sid)].count("experiment") == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every class in the state is registered
+        again = SessionRunner(tmp_path / "home", Llm("openai/scripted")).state(sid)
+    assert again.experiments[-1].diff == {"lr": 0.001} and again.best is not None
+
+
+def test_every_trace_line_is_readable_text(runner, scripted_llm):
+    scripted_llm(INTAKE, PLAN)
+    sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=3, steps=3)
+    events = runner.traces.events(sid)
+    assert all(e.text and "{" not in e.text for e in events if e.kind == "done")
+    [judged] = [e.text for e in events if e.node == "evaluate" and "lr=0.001" in e.text]
+    assert judged.startswith("exp 2 · lr=0.001 · ") and "balanced_accuracy · " in judged
+    assert "(best " in judged and "noise ±" in judged and judged.endswith(" s")

@@ -26,10 +26,10 @@ real, replies = litellm.completion, [{intake!r}]
 litellm.completion = lambda **kw: real(**kw, mock_response=replies.pop(0))  # scripted LLM
 from magnet.tools.llm import Llm
 from magnet.agent.session import SessionRunner
-from magnet.agent.state import Budget
+from magnet.agent.state import Budget, Settings
 runner = SessionRunner(Path(sys.argv[1]), Llm("openai/scripted"))
-runner.start("write like Shakespeare", approve="auto", budget=Budget(max_experiments=3),
-             base_overrides={settings!r}, steps=120)
+runner.start("write like Shakespeare", Settings(approve="auto", budget=Budget(max_experiments=3),
+             fixed={settings!r}, steps=120))
 """
 
 
@@ -58,7 +58,7 @@ def test_a_killed_session_resumes_without_losing_or_repeating_work(tmp_path, scr
     sid = runner.traces.sessions()[0].id
     assert runner.resume(sid) is None
     state = runner.state(sid)
-    assert [e["diff"] for e in state["experiments"]] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
+    assert [e.diff for e in state.experiments] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
     assert first.stat().st_mtime == first_mtime  # the finished experiment was not re-run
     steps = [
         json.loads(x)["step"]
@@ -66,5 +66,5 @@ def test_a_killed_session_resumes_without_losing_or_repeating_work(tmp_path, scr
         if json.loads(x)["event"] == "train"
     ]
     assert steps == list(range(1, 121))  # resumed from its checkpoint: no gap, no repeat
-    assert state["budget"]["max_experiments"] == 3 and state["stop_reason"]
-    assert [r["kind"] for r in runner.traces.outbox(sid)].count("experiment") == 3
+    assert state.settings.budget.max_experiments == 3 and state.stop_reason
+    assert [r.kind for r in runner.deps.outbox.rows(sid)].count("experiment") == 3

@@ -123,3 +123,7 @@ def _stamp() -> str:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
+
+
+if __name__ == "__main__":  # the sandbox runs a re-merge as `python -m magnet.tools.diloco.cli`
+    typer.run(merge_command)

@@ -1,6 +1,6 @@
 import pytest
 
-from magnet.agent.nodes.intake import intake
+from magnet.agent.goal import read_goal
 from magnet.tools.errors import UnsupportedGoal
 from magnet.tools.llm import Llm
 
@@ -12,7 +12,7 @@ def test_the_llm_spec_is_used_when_it_fits(scripted_llm):
         '{"task": "classify", "dataset": "sms-spam", "domain": "scams", '
         '"metric": "accuracy", "target": 0.95}'
     )
-    spec, notes, tokens = intake("classify scam messages", LLM)
+    spec, notes, tokens = read_goal("classify scam messages", LLM)
     assert (spec.task, spec.dataset, spec.target) == ("classify", "sms-spam", 0.95)
     assert spec.metric == "balanced_accuracy"  # the harness metric, whatever the LLM said
     assert notes == [] and tokens > 0
@@ -20,7 +20,7 @@ def test_the_llm_spec_is_used_when_it_fits(scripted_llm):
 
 def test_nonsense_from_the_llm_falls_back_to_keywords(scripted_llm):
     scripted_llm('{"task": "lm", "dataset": "imagenet", "metric": "x"}', "no idea")
-    spec, notes, _ = intake("build a ternary Python-code expert", LLM)
+    spec, notes, _ = read_goal("build a ternary Python-code expert", LLM)
     assert (spec.task, spec.dataset) == ("lm", "python-stdlib")
     assert any("keyword rules" in n for n in notes)
 
@@ -29,28 +29,28 @@ def test_a_dataset_flag_wins(scripted_llm, tmp_path):
     data = tmp_path / "msgs.jsonl"
     data.write_text('{"text": "hi", "label": "ham"}\n')
     scripted_llm('{"task": "classify", "dataset": "sms-spam", "metric": "m"}')
-    spec, notes, _ = intake("classify my messages", LLM, dataset=str(data))
+    spec, notes, _ = read_goal("classify my messages", LLM, dataset=str(data))
     assert spec.dataset == str(data) and spec.task == "classify"
 
 
 def test_an_unsupported_goal_says_what_is_supported(scripted_llm):
     scripted_llm(RuntimeError("offline"))
     with pytest.raises(UnsupportedGoal, match="Supported: language/code experts"):
-        intake("segment MRI images of the brain", LLM)
+        read_goal("segment MRI images of the brain", LLM)
     with pytest.raises(UnsupportedGoal, match="empty"):
-        intake("   ", LLM)
+        read_goal("   ", LLM)
 
 
 def test_keywords_in_the_goal_overrule_a_small_models_guess(scripted_llm):
     scripted_llm('{"task": "lm", "dataset": "python-stdlib", "metric": "bits_per_byte"}')
-    spec, notes, _ = intake("predict the S&P 500 direction", LLM)
+    spec, notes, _ = read_goal("predict the S&P 500 direction", LLM)
     assert (spec.task, spec.dataset) == ("direction", "sp500")
     assert any("the LLM chose python-stdlib" in n for n in notes)
 
 
 def test_a_goal_naming_two_language_domains_merges_specialists(scripted_llm):
     scripted_llm('{"task": "lm", "dataset": "python-stdlib", "metric": "bits_per_byte"}')
-    spec, notes, _ = intake("an expert for Python code and Shakespeare", LLM)
+    spec, notes, _ = read_goal("an expert for Python code and Shakespeare", LLM)
     assert spec.domains == ["shakespeare", "python-stdlib"] and spec.search_task == "diloco"
     assert (spec.task, spec.dataset) == ("lm", "shakespeare")
     assert any("merged with DiLoCo" in n for n in notes)
@@ -63,7 +63,7 @@ def test_the_llms_domains_count_only_when_they_are_two_language_datasets(scripte
         '{"task": "classify", "dataset": "sms-spam", "metric": "balanced_accuracy", '
         '"domains": ["shakespeare", "python-stdlib"]}',
     )
-    one, _, _ = intake("write like Shakespeare", LLM)
+    one, _, _ = read_goal("write like Shakespeare", LLM)
     assert one.domains == [] and one.search_task == "lm"
-    scam, _, _ = intake("classify scam messages", LLM)
+    scam, _, _ = read_goal("classify scam messages", LLM)
     assert scam.domains == []

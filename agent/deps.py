@@ -1,0 +1,57 @@
+"""What the nodes use besides the state: stores, the LLM, the sandbox's limits, the ledger.
+
+The same graph runs with a scripted LLM in tests; `progress` and `chain` are how the CLI
+shows a training run and where contributions are sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from magnet.agent.state import ResearchState
+from magnet.agent.traces import TraceStore
+from magnet.tools.llm import Llm
+
+
+@dataclass
+class Deps:
+    home: Path
+    llm: Llm
+    traces: TraceStore
+    sandbox_limits: Any = None  # a sandboxes.limits.Limits; None: its defaults
+    memory_path: Path | None = None
+    # (experiment id, steps) → a context whose value receives each metrics record, or None.
+    progress: Callable[[str, int], AbstractContextManager] = lambda exp_id, steps: nullcontext()
+    chain: Any = None  # a tools.chain.ledger.Ledger: record sends the outbox there; None: kept
+    _policies: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def memory(self):
+        from magnet.memory.store import FindingsStore
+
+        return FindingsStore(self.memory_path or self.home / "memory")
+
+    @cached_property
+    def outbox(self):
+        from magnet.tools.chain.outbox import Outbox
+
+        return Outbox(self.traces.path)
+
+    def policy(self, state: ResearchState):
+        """The session's Optuna study, opened once per process (opening costs ~0.1 s)."""
+        from magnet.tools.search.policy import SearchPolicy
+
+        sid = state.session_id
+        if sid not in self._policies:
+            self._policies[sid] = SearchPolicy(
+                state.session_dir(self.home) / "study.db",
+                sid,
+                state.spec.higher_is_better,
+                state.spec.search_task,
+            )
+        return self._policies[sid]

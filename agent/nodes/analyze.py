@@ -1,0 +1,21 @@
+"""analyze: why an experiment went as it did (tools/failures.py).
+
+Reads: current (its sandbox result and metric stream), spec, noise. Deterministic rules:
+crash, timeout, out of memory, divergence, over/underfitting, no change beyond noise.
+Writes: current.diagnosis. Next: remember.
+"""
+
+from __future__ import annotations
+
+from magnet.agent.deps import Deps
+from magnet.agent.state import ResearchState
+
+
+def analyze(state: ResearchState, deps: Deps) -> tuple[dict, str]:
+    from magnet.tools.failures import analyze as diagnose
+
+    cur, spec = state.current, state.spec
+    d = diagnose(
+        cur.sandbox, spec.metric, spec.higher_is_better, cur.value, cur.best_before, state.noise
+    )
+    return {"current": cur.model_copy(update={"diagnosis": d})}, f"{cur.label} · {d.summary}"

@@ -1,0 +1,123 @@
+"""The plan node's choice: the LLM picks and edits a search-policy candidate, nothing it says
+is trusted as a value, and nothing already tried for this task and dataset runs again.
+
+    proposal, notes, tokens = choose(context, candidates, llm, tried)
+
+The LLM (prompts/plan.md.j2) picks a candidate by index and may change that candidate's own
+values, or with no candidate proposes a diff of its own. The diff is clipped into the search
+space and loses the session's fixed settings; if it is empty or was tried (`tried` returns the
+earlier finding), the first untried candidate replaces it, and the notes say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from magnet.agent.schemas import ExperimentProposal
+from magnet.agent.state import Best, Proposal, ResearchSpec, describe
+from magnet.memory.findings import Finding
+from magnet.prompts import render
+from magnet.tools.llm import Llm
+from magnet.tools.search.policy import Candidate
+from magnet.tools.search.space import SPACE, clip
+
+
+class PlanContext(BaseModel):
+    """What the planner is shown."""
+
+    goal: str
+    session_id: str
+    spec: ResearchSpec
+    best: Best | None = None
+    recent: list[str] = []
+    lessons: str = ""
+    fixed: dict = {}
+    remaining_seconds: float = 0.0
+
+
+def choose(
+    ctx: PlanContext,
+    candidates: list[Candidate],
+    llm: Llm,
+    tried: Callable[[dict], Finding | None],
+) -> tuple[Proposal, list[str], int]:
+    """(proposal, notes for the trace, LLM tokens used); `tried(diff)` → the finding of that
+    change's full config, if memory has one."""
+    prompt = render(
+        "plan",
+        goal=ctx.goal,
+        spec=ctx.spec,
+        best=ctx.best,
+        recent=ctx.recent,
+        lessons=ctx.lessons,
+        candidates=[dict(diff=c.diff, reason=c.reason) for c in candidates],
+        allowed_keys=sorted(k for k in SPACE if k not in ctx.fixed),
+        remaining_seconds=ctx.remaining_seconds,
+    )
+    answer = llm.ask("plan", prompt, ExperimentProposal)
+    notes = list(answer.errors)
+    proposal = _checked(answer.value, candidates, ctx, notes) if answer.value else None
+    if proposal is not None:
+        earlier = tried(proposal.config_diff) if proposal.config_diff else None
+        if not proposal.config_diff or earlier:
+            notes.append(
+                "plan: the LLM's proposal was empty or already tried" + _seen(earlier, ctx)
+            )
+            proposal = None
+    if proposal is None:
+        proposal = _fresh(candidates, tried, ctx, notes)
+    return proposal, notes, answer.tokens
+
+
+def _checked(
+    answer: ExperimentProposal, candidates: list[Candidate], ctx: PlanContext, notes: list[str]
+) -> Proposal:
+    """The LLM's answer as a proposal: its candidate's keys only, clipped, fixed keys out."""
+    chosen, diff = answer.candidate, answer.config_diff
+    if chosen is not None and chosen >= len(candidates):
+        notes.append(f"plan: there is no candidate {chosen}")
+        chosen = None
+    if chosen is not None:
+        diff, extra = _edit(candidates[chosen].diff, diff)
+        if extra:
+            notes.append(f"plan: kept candidate {chosen}'s settings only, not {extra}")
+    diff, clip_notes = clip(diff, ctx.spec.search_task)
+    notes += [f"plan: clipped {n}" for n in clip_notes]
+    if held := sorted(set(diff) & set(ctx.fixed)):
+        notes.append(f"plan: {', '.join(held)} fixed for this session (--set): not changed")
+        diff = {k: v for k, v in diff.items() if k not in ctx.fixed}
+    return Proposal(
+        kind="planned",
+        hypothesis=answer.hypothesis,
+        config_diff=diff,
+        expected_effect=answer.expected_effect,
+        estimated_seconds=answer.estimated_seconds,
+    )
+
+
+def _fresh(candidates, tried, ctx: PlanContext, notes: list[str]) -> Proposal:
+    for c in candidates:
+        earlier = tried(c.diff)
+        if earlier is None:
+            notes.append(f"plan: using the policy's candidate ({c.reason})")
+            return Proposal(kind="planned", hypothesis=c.reason, config_diff=c.diff)
+        notes.append(f"plan: {describe(c.diff)} was tried already{_seen(earlier, ctx)}")
+    notes.append("plan: every candidate was already tried")
+    return Proposal(kind="planned", hypothesis="nothing new to try", config_diff={})
+
+
+def _seen(earlier: Finding | None, ctx: PlanContext) -> str:
+    """Where a result that is reused instead of run again came from."""
+    if earlier is None or earlier.session_id == ctx.session_id:
+        return ""
+    value = "" if earlier.primary_value is None else f": {earlier.primary_value:.4g}"
+    return f" (in session {earlier.session_id}{value}; that result stands)"
+
+
+def _edit(candidate: dict, changes: dict) -> tuple[dict, list[str]]:
+    """The candidate with the LLM's new values for its own keys, and the keys it tried to add:
+    a small model on a grammar tends to fill in every allowed key, and those are not a choice."""
+    kept = {k: v for k, v in changes.items() if k in candidate}
+    return {**candidate, **kept}, sorted(set(changes) - set(candidate))

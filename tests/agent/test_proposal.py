@@ -1,0 +1,79 @@
+from magnet.agent.proposal import PlanContext, choose
+from magnet.agent.state import Best, ResearchSpec
+from magnet.memory.findings import Finding
+from magnet.tools.llm import Llm
+from magnet.tools.search.policy import Candidate
+
+SPEC = ResearchSpec(task="classify", dataset="sms-spam", metric="balanced_accuracy")
+CANDIDATES = [Candidate({"lr": 0.001}, "lower lr"), Candidate({"n_layers": 6}, "deeper")]
+BEST = Best(experiment_id="s-001", config={"lr": 0.002}, value=0.9, run_dir="run")
+
+
+def run(tried=lambda diff: None, fixed=None):
+    ctx = PlanContext(
+        goal="classify scam messages",
+        session_id="s",
+        spec=SPEC,
+        best=BEST,
+        fixed=fixed or {},
+        remaining_seconds=600,
+    )
+    return choose(ctx, CANDIDATES, Llm("openai/scripted"), tried)
+
+
+def earlier(session: str) -> Finding:
+    return Finding(
+        session_id=session, goal="g", dataset="sms-spam", verdict="worse", primary_value=0.81
+    )
+
+
+def test_the_llm_changes_only_its_candidates_settings_and_values_are_clipped(scripted_llm):
+    scripted_llm(
+        '{"candidate": 0, "hypothesis": "much lower lr", '
+        '"config_diff": {"lr": 1e-9, "n_layers": 1, "colour": "red"}, "estimated_seconds": 30}'
+    )
+    proposal, notes, tokens = run()
+    assert proposal.config_diff == {"lr": 1e-4} and proposal.kind == "planned" and tokens > 0
+    assert "plan: kept candidate 0's settings only, not ['colour', 'n_layers']" in notes
+    assert any("lr: 1e-09 → 0.0001" in n for n in notes)
+
+
+def test_without_a_candidate_the_llm_diff_stands_alone(scripted_llm):
+    scripted_llm(
+        '{"candidate": 7, "hypothesis": "wider", '
+        '"config_diff": {"d_model": 512, "colour": "red", "tokenizer": "bpe"}}'
+    )
+    proposal, notes, _ = run()
+    assert proposal.config_diff == {"d_model": 512, "tokenizer": "bpe"}
+    assert "plan: there is no candidate 7" in notes
+    assert any("dropped unknown key 'colour'" in n for n in notes)
+
+
+def test_an_already_tried_proposal_is_replaced_by_an_untried_candidate(scripted_llm):
+    scripted_llm('{"hypothesis": "lower lr", "config_diff": {"lr": 0.001}}')
+    proposal, notes, _ = run(tried=lambda diff: earlier("s") if diff == {"lr": 0.001} else None)
+    assert proposal.config_diff == {"n_layers": 6}
+    assert any("already tried" in n for n in notes)
+    assert not any("in session" in n for n in notes)  # this session's own run: nothing to say
+
+
+def test_a_result_reused_from_an_earlier_session_is_named_in_the_notes(scripted_llm):
+    scripted_llm('{"hypothesis": "lower lr", "config_diff": {"lr": 0.001}}')
+    proposal, notes, _ = run(tried=lambda diff: earlier("old") if diff == {"lr": 0.001} else None)
+    assert proposal.config_diff == {"n_layers": 6}
+    assert any("in session old: 0.81; that result stands" in n for n in notes)
+
+
+def test_a_change_of_fixed_settings_only_is_no_proposal(scripted_llm):
+    scripted_llm('{"candidate": null, "hypothesis": "deeper", "config_diff": {"n_layers": 6}}')
+    proposal, notes, _ = run(fixed={"n_layers": 1})
+    assert proposal.config_diff == {"lr": 0.001}  # the policy's first candidate instead
+    assert any("n_layers fixed for this session" in n for n in notes)
+
+
+def test_invalid_llm_answers_fall_back_to_the_policy(scripted_llm):
+    scripted_llm("not json", "still not json")
+    proposal, notes, _ = run()
+    assert proposal.config_diff == {"lr": 0.001}
+    assert any("invalid answer" in n for n in notes)
+    assert any("policy's candidate" in n for n in notes)
