@@ -110,7 +110,13 @@ def show_command(session_id: str, as_json: Annotated[bool, typer.Option("--json"
         _print_card(info["pending_review"])
 
 
-def watch_command(session_id: str, interval: Annotated[float, typer.Option()] = 1.0) -> None:
+def watch_command(
+    session_id: str,
+    interval: Annotated[float, typer.Option(help="seconds between looks")] = 1.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="each event in full, a line each")
+    ] = False,
+) -> None:
     """Follow a running session's trace from another terminal (Ctrl-C to stop)."""
     from magnet.agent.traces import TraceStore
     from magnet.tools.paths import magnet_home
@@ -120,7 +126,10 @@ def watch_command(session_id: str, interval: Annotated[float, typer.Option()] = 
     while True:
         status = store.session(session_id).status  # read before the events: none is missed
         for e in store.events(session_id, after=last):
-            _print_event(e)
+            if as_json:
+                console.line(e.model_dump_json())
+            else:
+                _print_event(e)
             last = e.id
         if status != "running":
             console.out.print(

@@ -29,7 +29,8 @@ from magnet.memory.embedding import load_model  # noqa: E402
 from magnet.tools.llm import Llm  # noqa: E402
 
 INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
-TINY = ["n_layers=1", "n_heads=2", "d_model=256", "ffn_dim=256", "batch_size=4", "eval_batches=1"]
+TINY = {"n_layers": 1, "n_heads": 2, "d_model": 256, "ffn_dim": 256, "batch_size": 4}
+TINY |= {"eval_batches": 1}
 
 
 def scripted(replies: list[str]):

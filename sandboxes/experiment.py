@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from magnet.sandboxes.isolation import Level
 from magnet.sandboxes.limits import Limits
 from magnet.sandboxes.runner import SandboxResult, SandboxSpec, run_sandboxed
+from magnet.tools.bitnet.run_dir import METRICS, RESULT
 from magnet.tools.bitnet.train import TrainRequest
 from magnet.tools.datasets import data_ref
 from magnet.tools.datasets.types import Task
@@ -120,8 +121,8 @@ def run_training(
             limits=limits or Limits(),
             level=level,
             readonly=[Path(data)] if Path(data).exists() else [],
-            metrics_file=f"{RUN}/metrics.jsonl",
-            result_file=f"{RUN}/result.json",
+            metrics_file=f"{RUN}/{METRICS}",
+            result_file=f"{RUN}/{RESULT}",
         ),
         on_metric,
         lambda: evaluate_run(run_dir, "val", request.task, data),
@@ -151,8 +152,8 @@ def run_diloco_experiment(
             limits=limits or Limits(),
             level=level,
             readonly=[Path(d) for d in domains if Path(d).exists()],
-            metrics_file=str(worker_dir(spec, 0) / "metrics.jsonl"),
-            result_file=f"{RUN}/result.json",
+            metrics_file=str(worker_dir(spec, 0) / METRICS),
+            result_file=f"{RUN}/{RESULT}",
         ),
         on_metric,
         lambda: score(judged),

@@ -104,14 +104,12 @@ def misclassified(run_dir: Path, data: str, limit: int = 20) -> list[dict]:
 
 def _harness(run_dir: Path, task: str, data: str):
     from magnet.tools.bitnet.checkpoint import load_model
+    from magnet.tools.bitnet.run_dir import RunDir
     from magnet.tools.bitnet.tasks import make_task
     from magnet.tools.datasets import load_dataset
-    from magnet.tools.datasets.tokenizer import load_tokenizer
     from magnet.tools.errors import RunDirError
 
     model, cfg = load_model(run_dir)
     if (cfg.task, cfg.data) != (task, data):
         raise RunDirError(f"{run_dir} trained {cfg.task} on {cfg.data}, not {task} on {data}")
-    tok_path = run_dir / "tokenizer.json"
-    tok = load_tokenizer(tok_path) if tok_path.exists() else None
-    return model, make_task(load_dataset(data, task), tok, cfg)
+    return model, make_task(load_dataset(data, task), RunDir(run_dir).tokenizer(), cfg)

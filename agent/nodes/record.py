@@ -48,9 +48,9 @@ def record(state: ResearchState, deps: Deps) -> tuple[dict, str]:
 
 def _model_file(run_dir: Path) -> Path | None:
     """The checkpoint a run left: a trained model's, or a DiLoCo run's merged model."""
-    from magnet.tools.bitnet.checkpoint import FILENAME
+    from magnet.tools.bitnet.run_dir import RunDir
 
-    for path in (run_dir / FILENAME, run_dir / "merged" / FILENAME):
+    for path in (RunDir(run_dir).checkpoint, RunDir(run_dir / "merged").checkpoint):
         if path.exists():
             return path
     return None

@@ -45,8 +45,13 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     assert done[0].best_before is None and done[1].best_before == done[0].value
     assert state.stop_reason.startswith("experiment budget spent")
     assert "# MAGNET report" in state.report and "| 2 | lr=0.001 | ok |" in state.report
-    nodes = [e.node for e in runner.traces.events(sid)]
+    events = runner.traces.events(sid)
+    nodes = [e.node for e in events]
     assert nodes[:4] == ["intake", "data", "plan", "run"] and nodes[-1] == "report"
+    assert all(e.text and "{" not in e.text for e in events if e.kind == "done")  # readable
+    [judged] = [e.text for e in events if e.node == "evaluate" and "lr=0.001" in e.text]
+    assert judged.startswith("exp 2 · lr=0.001 · ") and "balanced_accuracy · " in judged
+    assert "(best " in judged and "noise ±" in judged and judged.endswith(" s")
     rows = runner.deps.outbox.rows(sid)
     kinds = [r.kind for r in rows]
     assert kinds[0] == "dataset" and kinds.count("experiment") == 3
@@ -99,12 +104,22 @@ def test_each_experiment_runs_the_requested_steps_and_shows_its_progress(tmp_pat
 
 
 def test_fixed_settings_are_never_searched(runner, scripted_llm):
-    scripted_llm(INTAKE, '{"hypothesis": "deeper", "config_diff": {"n_layers": 6, "lr": 0.001}}')
-    sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=3, steps=3)
-    last = runner.state(sid).experiments[-1]
-    assert last.diff == {"lr": 0.001}  # n_layers is fixed by TINY (n_layers=1)
-    result = json.loads((Path(last.run_dir) / "config.json").read_text())
+    scripted_llm(
+        INTAKE,
+        '{"hypothesis": "deeper", "config_diff": {"n_layers": 6, "lr": 0.001}}',
+        '{"candidate": null, "hypothesis": "deeper", "config_diff": {"n_layers": 6}}',
+    )
+    sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=4, steps=3)
+    *_, third, last = runner.state(sid).experiments
+    assert third.diff == {"lr": 0.001}  # n_layers is fixed by TINY (n_layers=1)
+    result = json.loads((Path(third.run_dir) / "config.json").read_text())
     assert result["model"]["n_layers"] == 1
+    # A proposal of fixed settings only is no proposal: not a rerun of the best.
+    assert last.kind == "planned" and last.diff and "n_layers" not in last.diff
+    assert last.config["n_layers"] == 1  # the fixed value, in the config memory stored
+    assert runner.deps.memory.already_tried(last.config, "direction", "sp500").id == last.id
+    notes = [e.text for e in runner.traces.events(sid) if e.kind == "note"]
+    assert any("n_layers fixed for this session" in n for n in notes)
 
 
 @pytest.mark.integration
@@ -131,19 +146,6 @@ def test_a_two_domain_goal_trains_specialists_and_can_merge_them_again(runner, s
     assert "## Domains" in state.report and "retention" in state.report
 
 
-def test_a_proposal_of_fixed_settings_only_does_not_rerun_the_best(runner, scripted_llm):
-    scripted_llm(
-        INTAKE, '{"candidate": null, "hypothesis": "deeper", "config_diff": {"n_layers": 6}}'
-    )
-    sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=3, steps=3)
-    last = runner.state(sid).experiments[-1]
-    assert last.kind == "planned" and last.diff and "n_layers" not in last.diff
-    assert last.config["n_layers"] == 1  # the fixed value, in the config memory stored
-    assert runner.deps.memory.already_tried(last.config, "direction", "sp500").id == last.id
-    notes = [e.text for e in runner.traces.events(sid) if e.kind == "note"]
-    assert any("n_layers fixed for this session" in n for n in notes)
-
-
 def test_a_record_node_run_again_adds_no_second_trial_and_state_reloads_cleanly(
     runner, scripted_llm, tmp_path
 ):
@@ -162,13 +164,3 @@ def test_a_record_node_run_again_adds_no_second_trial_and_state_reloads_cleanly(
         warnings.simplefilter("error")  # every class in the state is registered
         again = SessionRunner(tmp_path / "home", Llm("openai/scripted")).state(sid)
     assert again.experiments[-1].diff == {"lr": 0.001} and again.best is not None
-
-
-def test_every_trace_line_is_readable_text(runner, scripted_llm):
-    scripted_llm(INTAKE, PLAN)
-    sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=3, steps=3)
-    events = runner.traces.events(sid)
-    assert all(e.text and "{" not in e.text for e in events if e.kind == "done")
-    [judged] = [e.text for e in events if e.node == "evaluate" and "lr=0.001" in e.text]
-    assert judged.startswith("exp 2 · lr=0.001 · ") and "balanced_accuracy · " in judged
-    assert "(best " in judged and "noise ±" in judged and judged.endswith(" s")

@@ -67,6 +67,10 @@ def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
     finished = magnet("approve", sid, home=home)
     assert finished.returncode == 0 and "# MAGNET report" in finished.stdout
     assert sessions(home)[0]["status"] == "done"
+    full = magnet("watch", sid, "--json", home=home)
+    events = [json.loads(x) for x in full.stdout.splitlines() if x.startswith("{")]
+    assert events[0]["node"] == "intake" and events[-1]["node"] == "report"
+    assert all(e["text"] for e in events) and "experiments" not in events[-1]["data"]
     again = magnet("approve", sid, home=home)
     assert again.returncode == 1 and "not waiting for a review" in again.stderr
 

@@ -1,6 +1,5 @@
 """kill -9 of a research process mid-experiment; a new process resumes the session."""
 
-import json
 import os
 import signal
 import subprocess
@@ -11,6 +10,7 @@ import time
 import pytest
 
 from magnet.agent.session import SessionRunner
+from magnet.tools.bitnet.run_dir import RunDir
 from magnet.tools.llm import Llm
 from tests.conftest import TINY
 
@@ -60,11 +60,7 @@ def test_a_killed_session_resumes_without_losing_or_repeating_work(tmp_path, scr
     state = runner.state(sid)
     assert [e.diff for e in state.experiments] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
     assert first.stat().st_mtime == first_mtime  # the finished experiment was not re-run
-    steps = [
-        json.loads(x)["step"]
-        for x in (in_flight / "run" / "metrics.jsonl").read_text().splitlines()
-        if json.loads(x)["event"] == "train"
-    ]
+    steps = [r.step for r in RunDir(in_flight / "run").metrics() if r.event == "train"]
     assert steps == list(range(1, 121))  # resumed from its checkpoint: no gap, no repeat
     assert state.settings.budget.max_experiments == 3 and state.stop_reason
     assert [r.kind for r in runner.deps.outbox.rows(sid)].count("experiment") == 3

@@ -21,8 +21,6 @@ from safetensors.torch import save_file
 
 from magnet.tools.errors import RunDirError
 
-FILENAME = "checkpoint.safetensors"
-
 
 def save_checkpoint(
     path: Path,
@@ -74,26 +72,18 @@ def _write(path: Path, tensors: dict, meta: dict) -> None:
         raise RunDirError(f"cannot write checkpoint {path}: {e.strerror or e}") from None
 
 
-def read_config(run_dir: Path):
-    """The TrainConfig a run or model directory records in config.json."""
-    from magnet.tools.bitnet.config import TrainConfig
-
-    try:
-        return TrainConfig.model_validate_json((run_dir / "config.json").read_text())
-    except (OSError, ValueError) as e:
-        raise RunDirError(f"{run_dir}: no readable config.json ({e})") from None
-
-
 def load_model(run_dir: Path):
     """(model in eval mode, TrainConfig) of a run or model directory: config.json and the
     checkpoint's weights; clear errors for a directory that lacks either."""
     from magnet.tools.bitnet.model import build_model
+    from magnet.tools.bitnet.run_dir import RunDir
 
-    cfg = read_config(run_dir)
-    if not (run_dir / FILENAME).exists():
-        raise RunDirError(f"{run_dir}: no {FILENAME} (has the run saved a checkpoint yet?)")
+    run = RunDir(run_dir)
+    cfg = run.config()
+    if not run.checkpoint.exists():
+        raise RunDirError(f"{run_dir}: no {run.checkpoint.name} (has it saved a checkpoint yet?)")
     model = build_model(cfg.task, cfg.model)
-    load_checkpoint(run_dir / FILENAME, model)
+    load_checkpoint(run.checkpoint, model)
     return model.eval(), cfg
 
 

@@ -3,14 +3,13 @@
     from magnet.tools.bitnet.train import TrainRequest, train
     result = train(TrainRequest(task="lm", data="shakespeare", steps=200))
 
-A run directory holds config.json, dataset.json (the card), tokenizer.json, metrics.jsonl,
-checkpoint.safetensors and, written last, result.json: a directory without result.json is
-unfinished and can be resumed with `resume_run(run_dir)`.
+A run directory (tools/bitnet/run_dir.py) holds the config, the dataset's card, the
+tokenizer, the metrics, the checkpoint and, written last, the result: a directory without a
+result is unfinished and can be resumed with `resume_run(run_dir)`.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import time
@@ -22,12 +21,12 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from magnet.tools.bitnet.config import TrainConfig, check_keys, make_config
 from magnet.tools.bitnet.model import Linear, build_model
+from magnet.tools.bitnet.run_dir import CONFIG, RESULT, RunDir, TrainResult
 from magnet.tools.bitnet.tasks import make_task
 from magnet.tools.bitnet.trainer import Trainer
 from magnet.tools.datasets import data_ref, load_dataset
-from magnet.tools.datasets.tokenizer import build_tokenizer, load_tokenizer
+from magnet.tools.datasets.tokenizer import build_tokenizer
 from magnet.tools.datasets.types import (
-    DatasetCard,
     LabeledDataset,
     SeriesDataset,
     Task,
@@ -36,8 +35,6 @@ from magnet.tools.datasets.types import (
 from magnet.tools.errors import MagnetError, RunDirError
 from magnet.tools.paths import magnet_home
 from magnet.tools.settings import Scalar
-
-RESULT = "result.json"
 
 
 class TrainRequest(BaseModel):
@@ -53,44 +50,6 @@ class TrainRequest(BaseModel):
     @classmethod
     def _known(cls, settings: dict) -> dict:
         return check_keys(settings)
-
-
-class TrainResult(BaseModel):
-    """What result.json holds: the run's fixed summary."""
-
-    status: str = Field(description="completed | diverged")
-    run_dir: Path
-    task: Task
-    data: str
-    linear: Linear
-    steps: int
-    elapsed_s: float
-    tokens: int
-    tokens_per_s: float
-    train_loss: float
-    val: dict = Field(description="harness metrics on the validation split at the end")
-    primary_metric: str
-    primary_value: float | None
-    params: int
-    non_embedding_params: int
-    message: str = ""
-
-    def summary(self) -> str:
-        """The greppable `key: value` lines a run ends with."""
-        lines = {
-            "status": self.status,
-            "task": self.task,
-            "data": self.data,
-            "linear": self.linear,
-            "steps": self.steps,
-            "elapsed_s": f"{self.elapsed_s:.1f}",
-            "tokens_per_s": f"{self.tokens_per_s:.0f}",
-            "train_loss": f"{self.train_loss:.4f}",
-            f"val_{self.primary_metric}": _fmt(self.primary_value),
-            "params": self.params,
-            "run_dir": str(self.run_dir),
-        }
-        return "\n".join(f"{k}: {v}" for k, v in lines.items())
 
 
 def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None) -> TrainResult:
@@ -110,10 +69,7 @@ def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None)
     run_dir = request.out or magnet_home() / "runs" / _run_name(cfg)
     _create_run_dir(run_dir)
     try:
-        (run_dir / "config.json").write_text(cfg.model_dump_json(indent=2))
-        (run_dir / "dataset.json").write_text(dataset.card.model_dump_json(indent=2))
-        if tok is not None:
-            tok.save(run_dir / "tokenizer.json")
+        RunDir(run_dir).write_setup(cfg, dataset.card, tok)
     except OSError as e:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise RunDirError(f"cannot write run directory {run_dir}: {e}") from None
@@ -122,21 +78,16 @@ def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None)
 
 def resume_run(run_dir: Path, on_event: Callable[[dict], None] | None = None) -> TrainResult:
     """Continue an unfinished run from its last checkpoint, on the very same data."""
-    if (run_dir / RESULT).exists():
+    run = RunDir(run_dir)
+    if run.complete:
         raise RunDirError(f"{run_dir} is already complete (see {RESULT})")
-    if not (run_dir / "config.json").exists():
-        raise RunDirError(f"{run_dir} is not a run directory (no config.json)")
-    try:
-        cfg = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
-        saved = DatasetCard.model_validate_json((run_dir / "dataset.json").read_text())
-    except (OSError, ValidationError) as e:
-        raise RunDirError(f"{run_dir}: config.json or dataset.json is unreadable ({e})") from None
+    if not run.started:
+        raise RunDirError(f"{run_dir} is not a run directory (no {CONFIG})")
+    cfg, saved = run.config(), run.card()
     dataset = load_dataset(cfg.data, cfg.task)
     if saved.sha256 != dataset.card.sha256:
         raise RunDirError(f"dataset '{cfg.data}' changed since {run_dir} started")
-    tok_path = run_dir / "tokenizer.json"
-    tok = load_tokenizer(tok_path) if tok_path.exists() else None
-    return _run(cfg, make_task(dataset, tok, cfg), run_dir, on_event)
+    return _run(cfg, make_task(dataset, run.tokenizer(), cfg), run_dir, on_event)
 
 
 def _run(cfg: TrainConfig, task, run_dir: Path, on_event) -> TrainResult:
@@ -162,15 +113,13 @@ def _run(cfg: TrainConfig, task, run_dir: Path, on_event) -> TrainResult:
         non_embedding_params=cfg.model.non_embedding_params(),
         message=outcome.message,
     )
-    tmp = run_dir / (RESULT + ".tmp")
-    tmp.write_text(result.model_dump_json(indent=2))
-    os.replace(tmp, run_dir / RESULT)
+    RunDir(run_dir).write_result(result)
     return result
 
 
 def _create_run_dir(run_dir: Path) -> None:
     if run_dir.exists() and any(run_dir.iterdir()):
-        hint = "it is complete" if (run_dir / RESULT).exists() else "resume it with --resume"
+        hint = "it is complete" if RunDir(run_dir).complete else "resume it with --resume"
         raise RunDirError(f"{run_dir} already exists and is not empty ({hint})")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -189,10 +138,6 @@ def _train_texts(dataset: TextDataset | LabeledDataset) -> list[str]:
     return dataset.train if isinstance(dataset, TextDataset) else dataset.train.texts
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
-
-
 def main(argv: list[str] | None = None) -> int:
     """`python -m magnet.tools.bitnet.train --spec spec.json --out DIR`: the sandbox entry.
 
@@ -208,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="run directory to create")
     args = parser.parse_args(argv)
     try:
-        if (args.out / "config.json").exists() and not (args.out / RESULT).exists():
+        out = RunDir(args.out)
+        if out.started and not out.complete:
             result = resume_run(args.out)
         else:
             request = TrainRequest.model_validate_json(args.spec.read_text())

@@ -12,7 +12,6 @@ so the file reads as one uninterrupted run.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -21,8 +20,9 @@ from pathlib import Path
 
 import torch
 
-from magnet.tools.bitnet.checkpoint import FILENAME, load_checkpoint, save_checkpoint
+from magnet.tools.bitnet.checkpoint import load_checkpoint, save_checkpoint
 from magnet.tools.bitnet.config import TrainConfig
+from magnet.tools.bitnet.run_dir import RunDir
 
 EMA = 0.1  # smoothing of the loss used for divergence detection
 MIN_RISE = 1.0  # nats: near-zero losses (classifiers) triple on one bad batch without diverging
@@ -65,6 +65,7 @@ class Trainer:
         on_event: Callable[[dict], None] | None = None,
     ) -> None:
         self.model, self.task, self.cfg, self.dir = model, task, cfg, run_dir
+        self.files = RunDir(run_dir)
         self.on_event = on_event or (lambda record: None)
         self.opt = torch.optim.AdamW(
             model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=cfg.weight_decay
@@ -80,10 +81,9 @@ class Trainer:
         }
 
     def run(self) -> Outcome:
-        ckpt = self.dir / FILENAME
-        if ckpt.exists():
-            self.state = load_checkpoint(ckpt, self.model, self.opt, self.gen)
-        self._truncate_metrics(self.state["step"])
+        if self.files.checkpoint.exists():
+            self.state = load_checkpoint(self.files.checkpoint, self.model, self.opt, self.gen)
+        self.files.keep_metrics_until(self.state["step"])
         self.on_event(
             {
                 "event": "start",
@@ -179,7 +179,7 @@ class Trainer:
 
     def _checkpoint(self) -> None:
         save_checkpoint(
-            self.dir / FILENAME,
+            self.files.checkpoint,
             self.model,
             self.opt,
             self.gen,
@@ -203,20 +203,5 @@ class Trainer:
 
     def emit(self, record: dict) -> None:
         """Append a record to metrics.jsonl and pass it on."""
-        with open(self.dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        self.files.append_metric(record)
         self.on_event(record)
-
-    def _truncate_metrics(self, step: int) -> None:
-        """Keep the records up to the checkpoint; a line cut short by a kill is dropped too."""
-        path = self.dir / "metrics.jsonl"
-        if not path.exists():
-            return
-        keep = []
-        for line in path.read_text().splitlines():
-            try:
-                if json.loads(line)["step"] <= step:
-                    keep.append(line + "\n")
-            except (json.JSONDecodeError, KeyError, TypeError):
-                continue
-        path.write_text("".join(keep))

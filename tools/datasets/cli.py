@@ -218,10 +218,10 @@ def augment_command(
         raise ConfigError("say what to add: --from-run RUN, --paraphrase N and/or --noise N")
     llm = Llm(model, max_tokens=2048)
     if from_run is not None:
-        from magnet.tools.bitnet.checkpoint import read_config
+        from magnet.tools.bitnet.run_dir import RunDir
         from magnet.tools.evaluate import misclassified
 
-        weak = misclassified(from_run, read_config(from_run).data)
+        weak = misclassified(from_run, RunDir(from_run).config().data)
         made = failure_driven(llm, data, weak, n, out, seed)
         console.line(
             f"{made.kept} examples for {len(weak)} misclassified val texts; "

@@ -24,7 +24,8 @@ from typing import Literal
 
 import torch
 
-from magnet.tools.bitnet.checkpoint import FILENAME, read_weights, save_weights
+from magnet.tools.bitnet.checkpoint import read_weights, save_weights
+from magnet.tools.bitnet.run_dir import CARD, CONFIG, TOKENIZER, RunDir
 from magnet.tools.errors import MergeError
 
 Method = Literal["diloco", "average", "task-arithmetic", "ties"]
@@ -116,10 +117,10 @@ def merge_dirs(
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir(parents=True)
-        for name in ("config.json", "tokenizer.json", "dataset.json"):
+        for name in (CONFIG, TOKENIZER, CARD):
             if (base_dir / name).exists():
                 shutil.copy(base_dir / name, tmp / name)
-        save_weights(tmp / FILENAME, merged, (base_dir / "config.json").read_text())
+        save_weights(RunDir(tmp).checkpoint, merged, (base_dir / CONFIG).read_text())
         (tmp / "merge.json").write_text(
             json.dumps(
                 {
@@ -139,15 +140,15 @@ def merge_dirs(
 
 
 def _checkpoint(model_dir: Path) -> Path:
-    path = model_dir / FILENAME
+    path = RunDir(model_dir).checkpoint
     if not path.exists():
-        raise MergeError(f"{model_dir} has no {FILENAME}")
+        raise MergeError(f"{model_dir} has no {path.name}")
     return path
 
 
 def _model_config(model_dir: Path) -> dict:
     try:
-        cfg = json.loads((model_dir / "config.json").read_text())
+        cfg = json.loads((model_dir / CONFIG).read_text())
     except (OSError, ValueError) as e:
-        raise MergeError(f"{model_dir}: no readable config.json ({e})") from None
+        raise MergeError(f"{model_dir}: no readable {CONFIG} ({e})") from None
     return {"task": cfg.get("task"), "model": cfg.get("model")}

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from magnet.tools.bitnet.run_dir import RESULT
 from magnet.tools.datasets import load_dataset
 from magnet.tools.diloco.spec import DilocoSpec
 from magnet.tools.errors import DistributedError, RunDirError
@@ -183,7 +184,7 @@ def _report(spec: DilocoSpec, joint: bool, lost: list[int]) -> dict:
     }
     tmp = spec.out / "result.json.tmp"
     tmp.write_text(json.dumps(result, indent=2))
-    os.replace(tmp, spec.out / "result.json")
+    os.replace(tmp, spec.out / RESULT)
     return result
 
 

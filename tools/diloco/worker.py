@@ -26,8 +26,9 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from magnet.tools.bitnet.checkpoint import FILENAME, save_weights
+from magnet.tools.bitnet.checkpoint import save_weights
 from magnet.tools.bitnet.model import build_model
+from magnet.tools.bitnet.run_dir import CONFIG, TOKENIZER, RunDir
 from magnet.tools.bitnet.tasks import make_task
 from magnet.tools.bitnet.trainer import Trainer
 from magnet.tools.datasets import load_dataset
@@ -46,14 +47,14 @@ def worker_dir(spec: DilocoSpec, rank: int) -> Path:
 
 
 def save_model(model: torch.nn.Module, cfg_json: str, out: Path, writer: str = "") -> None:
-    """config.json, tokenizer.json and weights, written beside `out` and renamed into place
-    (an existing `out` stays: OSError)."""
+    """A model directory (config, tokenizer, weights), written beside `out` and renamed into
+    place (an existing `out` stays: OSError)."""
     tmp = out.with_name(f"{out.name}.partial{writer}")
     tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "config.json").write_text(cfg_json)
-    ByteTokenizer().save(tmp / "tokenizer.json")
+    (tmp / CONFIG).write_text(cfg_json)
+    ByteTokenizer().save(tmp / TOKENIZER)
     weights = {k: v.detach() for k, v in model.state_dict().items()}
-    save_weights(tmp / FILENAME, weights, cfg_json)
+    save_weights(RunDir(tmp).checkpoint, weights, cfg_json)
     try:
         os.replace(tmp, out)
     except OSError:

@@ -6,7 +6,6 @@ export(run_dir, "hf", out=Path("expert"))  # expert/{config.json,model.safetenso
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
@@ -71,11 +70,13 @@ def _hf(model, tokenizer, path):
 
 
 def _tokenizer_json(run_dir: Path) -> dict:
-    path = run_dir / "tokenizer.json"
+    from magnet.tools.bitnet.run_dir import RunDir
+    from magnet.tools.errors import RunDirError
+
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise ExportError(f"{path}: no readable tokenizer ({e})") from None
+        return RunDir(run_dir).tokenizer_json()
+    except RunDirError as e:
+        raise ExportError(str(e)) from None
 
 
 def _write_atomically(out: Path, write) -> None:

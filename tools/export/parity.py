@@ -56,10 +56,10 @@ def parity(
     run_dir: Path, prompt: str, n: int = 32, gguf: Path | None = None, hf: Path | None = None
 ) -> Parity:
     from magnet.tools.bitnet.checkpoint import load_model
-    from magnet.tools.datasets.tokenizer import load_tokenizer
+    from magnet.tools.bitnet.run_dir import RunDir
 
     model, cfg = load_model(run_dir)
-    ids = [int(i) for i in load_tokenizer(run_dir / "tokenizer.json").encode(prompt)]
+    ids = [int(i) for i in RunDir(run_dir).tokenizer().encode(prompt)]
     n = min(n, cfg.model.max_seq_len - len(ids))  # positions it was trained on, no further
     if n < 1:
         raise ExportError(f"the prompt fills the model's {cfg.model.max_seq_len}-token context")

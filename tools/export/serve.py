@@ -37,21 +37,21 @@ def check_port(port: int) -> None:
 def model_file(target: Path, on_export: Callable[[str], None] = print) -> tuple[str, Path]:
     """("gguf", file) for a GGUF or an LM run directory; ("classify", run dir) for a text
     classifier."""
-    from magnet.tools.bitnet.checkpoint import FILENAME, read_config
+    from magnet.tools.bitnet.run_dir import RunDir
     from magnet.tools.export.export import default_out, export
 
     if target.is_file() and target.suffix == ".gguf":
         return "gguf", target
     if not target.is_dir():
         raise ExportError(f"{target}: neither a run directory nor a .gguf file")
-    cfg = read_config(target)
+    cfg = RunDir(target).config()
     if cfg.task == "classify":
         return "classify", target
     if cfg.task != "lm":
         raise ExportError(f"{target} is a {cfg.task} model: serving it is not supported")
     kind = "tq2_0" if cfg.model.linear == "ternary" else "f16"
     gguf = default_out(target, "gguf", kind)
-    checkpoint = target / FILENAME
+    checkpoint = RunDir(target).checkpoint
     if not gguf.exists() or (
         checkpoint.exists() and gguf.stat().st_mtime < checkpoint.stat().st_mtime
     ):
@@ -112,12 +112,10 @@ def _classifier(run_dir: Path):
     import torch
 
     from magnet.tools.bitnet.checkpoint import load_model
-    from magnet.tools.datasets.tokenizer import load_tokenizer
-    from magnet.tools.datasets.types import DatasetCard
+    from magnet.tools.bitnet.run_dir import RunDir
 
     model, cfg = load_model(run_dir)
-    labels = DatasetCard.model_validate_json((run_dir / "dataset.json").read_text()).labels
-    tok = load_tokenizer(run_dir / "tokenizer.json")
+    labels, tok = RunDir(run_dir).card().labels, RunDir(run_dir).tokenizer()
     lock = threading.Lock()  # one forward at a time: torch already uses every core
 
     def classify(texts: list[str]) -> list[dict]:

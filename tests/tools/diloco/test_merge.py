@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from magnet.tools.bitnet.checkpoint import FILENAME, save_weights
+from magnet.tools.bitnet.checkpoint import save_weights
+from magnet.tools.bitnet.run_dir import CHECKPOINT as FILENAME
 from magnet.tools.diloco.merge import merge, merge_dirs
 from magnet.tools.errors import MergeError
 

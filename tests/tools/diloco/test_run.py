@@ -10,7 +10,8 @@ import time
 import pytest
 import torch
 
-from magnet.tools.bitnet.checkpoint import FILENAME, read_weights
+from magnet.tools.bitnet.checkpoint import read_weights
+from magnet.tools.bitnet.run_dir import CHECKPOINT as FILENAME
 from magnet.tools.diloco.merge import merge_dirs
 from magnet.tools.diloco.run import run_diloco
 from magnet.tools.diloco.spec import DilocoSpec
