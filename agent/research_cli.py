@@ -105,7 +105,7 @@ def show_command(session_id: str, as_json: Annotated[bool, typer.Option("--json"
     for e in runner.traces.events(session_id):
         _print_event(e)
     if state.report:
-        console.out.print(state.report, markup=False, highlight=False)
+        console.line(state.report)
     elif info["pending_review"]:
         _print_card(info["pending_review"])
 
@@ -184,9 +184,8 @@ def _converse(runner, sid: str, card: dict | None) -> None:
     while card is not None:
         _print_card(card)
         if not sys.stdin.isatty():
-            console.out.print(
-                f"waiting for review: magnet approve {sid} | magnet reject {sid} --reason ...",
-                highlight=False,
+            console.line(
+                f"waiting for review: magnet approve {sid} | magnet reject {sid} --reason ..."
             )
             return
         action = typer.prompt("accept / edit / reject / respond", default="accept")
@@ -198,7 +197,7 @@ def _converse(runner, sid: str, card: dict | None) -> None:
         elif action in ("reject", "respond"):
             reply["text"] = typer.prompt("why")
         card = runner.resume(sid, reply)
-    console.out.print(runner.state(sid).report or "", markup=False, highlight=False)
+    console.line(runner.state(sid).report or "")
     console.out.print(f"session: {sid}", highlight=False)
 
 
@@ -268,10 +267,17 @@ def _print_event(e) -> None:
 
 
 def _print_card(card: dict) -> None:
+    from rich.markup import escape
+
     p = card["proposal"]
+    change = ", ".join(
+        f"{k} {'default' if d['from'] is None else d['from']} → {d['to']}"
+        for k, d in card["diff_vs_best"].items()
+        if d["from"] != d["to"]
+    )
     console.out.print(
-        f"\n[bold]Proposed experiment[/]: {p['hypothesis']}\n"
-        f"  change: {card['diff_vs_best']}\n"
+        f"\n[bold]Proposed experiment[/]: {escape(p['hypothesis'])}\n"
+        f"  change: {escape(change) or 'none: the config as it is'}\n"
         f"  estimated {p.get('estimated_seconds', 0):.0f} s of "
         f"{card['remaining_seconds']:.0f} s left",
         highlight=False,

@@ -27,7 +27,7 @@ def review(state: ResearchState, deps: Deps) -> tuple[dict, None]:
     card = {
         "proposal": proposal.model_dump(mode="json"),
         "diff_vs_best": {
-            k: {"from": base.get(k), "to": v} for k, v in proposal.config_diff.items()
+            k: {"from": base.get(k, _default(k)), "to": v} for k, v in proposal.config_diff.items()
         },
         "estimated_seconds": proposal.estimated_seconds,
         "remaining_seconds": state.remaining_seconds,
@@ -53,3 +53,13 @@ def ask(card: dict) -> ReviewReply:
         return ReviewReply.model_validate(answer)
     except ValidationError:
         return ReviewReply(action="respond", text=f"unreadable review reply: {answer!r}")
+
+
+def _default(key: str):
+    """What a setting is when no experiment set it (the trainer's default)."""
+    from magnet.tools.search.policy import default
+
+    try:
+        return default(key)
+    except KeyError:
+        return None

@@ -14,7 +14,7 @@ TaskName = Literal["lm", "classify", "direction"]
 
 
 def train_command(
-    overrides: Annotated[
+    settings: Annotated[
         list[str] | None,
         typer.Argument(
             help="key=value settings, e.g. lr=1e-3 d_model=512 n_layers=6 batch_size=32 "
@@ -58,7 +58,7 @@ def train_command(
 
     with _Progress() as progress:
         if resume is not None:
-            if task or data or overrides:
+            if task or data or settings:
                 raise ConfigError("--resume takes the run's saved config; drop other settings")
             result = resume_run(resume, progress.on_event)
         else:
@@ -71,7 +71,7 @@ def train_command(
                 steps=steps,
                 budget_seconds=budget_seconds,
                 out=out,
-                settings=parse_settings(overrides),
+                settings=parse_settings(settings),
             )
             result = train(request, progress.on_event)
     console.out.print(result.summary(), highlight=False)

@@ -55,7 +55,7 @@ SPACE: dict[str, Param] = {
     "ffn_dim": Param(choices=(256, 512, 768, 1024, 1536)),
     "tokenizer": Param(choices=("byte", "bpe"), tasks=("lm", "classify")),
     # Failure-driven examples the LLM writes for the best run's misclassified validation
-    # texts, added to the train split only (agent/graph.py, tools/datasets/augment.py).
+    # texts, added to the train split only (agent/nodes/run.py, tools/datasets/augment.py).
     "augment": Param(0, 1000, integer=True, tasks=("classify",)),
     # How merged specialists' final model is made from their last round (diloco: the sync).
     "merge": Param(choices=("diloco", "average", "task-arithmetic", "ties"), tasks=("diloco",)),
