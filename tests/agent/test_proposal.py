@@ -77,3 +77,10 @@ def test_invalid_llm_answers_fall_back_to_the_policy(scripted_llm):
     assert proposal.config_diff == {"lr": 0.001}
     assert any("invalid answer" in n for n in notes)
     assert any("policy's candidate" in n for n in notes)
+
+
+def test_when_everything_was_tried_the_proposal_is_empty_and_says_so(scripted_llm):
+    scripted_llm('{"hypothesis": "lower lr", "config_diff": {"lr": 0.001}}')
+    proposal, notes, _ = run(tried=lambda diff: earlier("s"))
+    assert proposal.config_diff == {}  # the plan node ends the session on this
+    assert notes[-1] == "plan: every candidate was already tried"
