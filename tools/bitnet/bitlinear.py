@@ -58,9 +58,22 @@ class BitLinear(nn.Linear):
         super().__init__(in_features, out_features, bias=False, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return nn.functional.linear(_Ste.apply(x, False), _Ste.apply(self.weight, True))
+        return self.project(_Ste.apply(x, False))
+
+    def project(self, x_q: torch.Tensor) -> torch.Tensor:
+        """The layer on activations already on the int8 grid (see `shared_input`)."""
+        return nn.functional.linear(x_q, _Ste.apply(self.weight, True))
 
     def ternary_weight(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The codes and scale an exporter writes (TQ2_0 stores γ·codes exactly)."""
         with torch.no_grad():
             return weight_quant(self.weight)
+
+
+def shared_input(x: torch.Tensor, *layers: nn.Linear) -> list[torch.Tensor]:
+    """Each layer applied to `x`, with `x` quantized once for all of them (q/k/v read the
+    same input, and so do gate/up): the same values as calling each layer, fewer passes."""
+    if all(isinstance(layer, BitLinear) for layer in layers):
+        x_q = _Ste.apply(x, False)
+        return [layer.project(x_q) for layer in layers]
+    return [layer(x) for layer in layers]

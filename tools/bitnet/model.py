@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, model_validator
 from torch import nn
 from torch.nn import functional as F
 
-from magnet.tools.bitnet.bitlinear import BitLinear
+from magnet.tools.bitnet.bitlinear import BitLinear, shared_input
 
 Linear = Literal["ternary", "fp"]
 
@@ -88,9 +88,10 @@ class Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         b, t, _ = x.shape
-        q = self.q_proj(x).view(b, t, self.n_heads, self.head).transpose(1, 2)
-        k = self.k_proj(x).view(b, t, self.n_kv, self.head).transpose(1, 2)
-        v = self.v_proj(x).view(b, t, self.n_kv, self.head).transpose(1, 2)
+        q, k, v = shared_input(x, self.q_proj, self.k_proj, self.v_proj)
+        q = q.view(b, t, self.n_heads, self.head).transpose(1, 2)
+        k = k.view(b, t, self.n_kv, self.head).transpose(1, 2)
+        v = v.view(b, t, self.n_kv, self.head).transpose(1, 2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         y = F.scaled_dot_product_attention(
             q, k, v, is_causal=True, enable_gqa=self.n_kv != self.n_heads
@@ -107,7 +108,8 @@ class FeedForward(nn.Module):
         self.down_proj = _linear(cfg, cfg.ffn_dim, cfg.d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(self.sub_norm(F.silu(self.gate_proj(x)) * self.up_proj(x)))
+        gate, up = shared_input(x, self.gate_proj, self.up_proj)
+        return self.down_proj(self.sub_norm(F.silu(gate) * up))
 
 
 class Block(nn.Module):

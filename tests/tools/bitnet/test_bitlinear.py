@@ -51,3 +51,46 @@ def test_gradients_reach_latent_weights_straight_through():
 def test_bitlinear_refuses_a_bias():
     with pytest.raises(ValueError, match="no bias"):
         BitLinear(256, 4, bias=True)
+
+
+@pytest.mark.parametrize("linear", ["ternary", "fp"])
+def test_projections_that_share_an_input_quantize_it_once_with_identical_results(
+    linear, monkeypatch
+):
+    from torch.nn import functional as F
+
+    from magnet.tools.bitnet import bitlinear
+    from magnet.tools.bitnet.model import (
+        Attention,
+        FeedForward,
+        ModelConfig,
+        apply_rope,
+        rope_tables,
+    )
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(linear=linear, d_model=256, n_heads=4, ffn_dim=512, max_seq_len=8)
+    attn, ffn = Attention(cfg), FeedForward(cfg)
+    x = torch.randn(2, 8, 256, requires_grad=True)
+    cos, sin = rope_tables(cfg, 8)
+
+    def separately(x):  # each projection quantizing its own input, as before
+        b, t, _ = x.shape
+        q, k, v = (
+            p(x).view(b, t, 4, 64).transpose(1, 2) for p in (attn.q_proj, attn.k_proj, attn.v_proj)
+        )
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        h = attn.o_proj(attn.sub_norm(y.transpose(1, 2).reshape(b, t, -1)))
+        return ffn.down_proj(ffn.sub_norm(F.silu(ffn.gate_proj(h)) * ffn.up_proj(h)))
+
+    expected = separately(x)
+    (grad_expected,) = torch.autograd.grad(expected.sum(), x)
+    calls = []
+    real = bitlinear.activation_quant
+    monkeypatch.setattr(bitlinear, "activation_quant", lambda t: calls.append(1) or real(t))
+    got = ffn(attn(x, cos, sin))
+    (grad_got,) = torch.autograd.grad(got.sum(), x)
+    assert torch.equal(got, expected)
+    assert torch.allclose(grad_got, grad_expected, atol=1e-6)
+    assert len(calls) == (4 if linear == "ternary" else 0)  # q/k/v, o, gate/up, down: not 7
