@@ -80,9 +80,8 @@ def _traced(node, deps: Deps):
         if text is not None:  # the review nodes re-run on resume: they write nothing
             shown = {k: v for k, v in update.items() if k not in ("experiments", "report")}
             data = to_jsonable_python(shown, exclude_none=True, fallback=str)
-            ((data.get("current") or {}).get("sandbox") or {}).pop(
-                "metrics", None
-            )  # metrics.jsonl has them
+            sandbox = (data.get("current") or {}).get("sandbox") or {}
+            sandbox.pop("metrics", None)  # metrics.jsonl has them
             deps.traces.event(state.session_id, name, "done", text, data)
         return update
 

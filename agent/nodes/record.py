@@ -27,7 +27,7 @@ def record(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     }
     deps.outbox.add(sid, cur.id, "experiment", content_hash("experiment", payload), payload)
     queued = ["experiment"]
-    model = _model_file(Path(cur.run_dir))
+    model = _model_file(cur.run_dir)
     if state.best is not None and state.best.experiment_id == cur.id and model:
         kind = "merge" if state.spec.search_task == "diloco" else "model"
         payload = {"path": str(model), "metric": cur.value}

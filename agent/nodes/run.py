@@ -9,8 +9,6 @@ from the experiment's checkpoint. Next: evaluate.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from magnet.agent.deps import Deps
 from magnet.agent.state import Experiment, ResearchState
 
@@ -23,7 +21,6 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     spec, proposal, best = state.spec, state.proposal, state.best
     diff, config = state.compose(proposal.config_diff)
     n = len(state.experiments)
-    kind = proposal.kind
     remerge = spec.search_task == "diloco" and set(diff) == {"merge"} and best is not None
     request = ExperimentRequest(
         task=spec.task,
@@ -40,7 +37,7 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         outcome = run_experiment(request, work, deps.sandbox_limits, on_metric=on_metric)
     exp = Experiment(
         id=exp_id,
-        kind="remerge" if remerge else kind,
+        kind="remerge" if remerge else proposal.kind,
         hypothesis=proposal.hypothesis,
         diff=diff,
         config=config,
@@ -69,7 +66,7 @@ def _training_data(state: ResearchState, deps: Deps, config: dict) -> str:
     if not is_generated(out):
         best, weak = state.best, []
         if best:
-            weak = misclassified(Path(best.run_dir), _training_data(state, deps, best.config))
+            weak = misclassified(best.run_dir, _training_data(state, deps, best.config))
         made = failure_driven(deps.llm, spec.dataset, weak, n, out)
         text = (
             f"{made.kept} training examples written for {len(weak)} misclassified val texts "

@@ -67,11 +67,11 @@ class Outbox:
         self, session_id: str, experiment_id: str, kind: str, content_hash: str, payload: dict
     ) -> bool:
         """False when this experiment's record of this kind is already queued (resume-safe)."""
+        now = time.time()
         cur = self.db.execute(
             "INSERT OR IGNORE INTO outbox (session_id, experiment_id, kind, content_hash, "
             "payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (session_id, experiment_id, kind, content_hash, json.dumps(payload, default=str))
-            + (time.time(),),
+            (session_id, experiment_id, kind, content_hash, json.dumps(payload, default=str), now),
         )
         return cur.rowcount == 1
 
