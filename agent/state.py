@@ -96,6 +96,7 @@ class Experiment(BaseModel):
     seconds: float = 0.0
     harness_s: float = 0.0
     run_dir: Path
+    precision: str | None = Field(None, description="what the run's matmuls ran in")
     sandbox: SandboxResult | None = Field(None, description="kept until the analysis is done")
     best_before: float | None = None
     verdict: str | None = None

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from magnet.sandboxes.isolation import Level
 from magnet.sandboxes.limits import Limits
 from magnet.sandboxes.runner import SandboxResult, SandboxSpec, run_sandboxed
-from magnet.tools.bitnet.run_dir import METRICS, RESULT
+from magnet.tools.bitnet.run_dir import METRICS, RESULT, RunDir
 from magnet.tools.bitnet.train import TrainRequest
 from magnet.tools.datasets import data_ref
 from magnet.tools.datasets.types import Task
@@ -58,6 +58,7 @@ class ExperimentOutcome(BaseModel):
     harness: dict | None = None
     harness_s: float = 0.0  # time the harness took to evaluate the checkpoint
     run_dir: Path
+    precision: str | None = Field(None, description="bf16 | fp32, as the run's config records")
 
 
 def run_experiment(
@@ -195,9 +196,11 @@ def _experiment(spec: SandboxSpec, on_metric, evaluate: Callable[[], dict]) -> E
     result = run_sandboxed(spec, on_metric)
     start = time.perf_counter()
     harness = evaluate() if result.status == "ok" else None
+    run = RunDir(spec.work_dir / RUN)
     return ExperimentOutcome(
         sandbox=result,
         harness=harness,
         harness_s=time.perf_counter() - start,
-        run_dir=spec.work_dir / RUN,
+        run_dir=run.path,
+        precision=run.config().precision if run.started else None,
     )

@@ -82,7 +82,8 @@ def evaluate_run(run_dir: Path, split: str, task: str, data: str) -> dict:
     tokenizer and weights are used, and its task and data must be the ones that were asked for.
     """
     model, harness_task = _harness(run_dir, task, data)
-    return harness_task.evaluate(model, split)
+    with _precision(harness_task):
+        return harness_task.evaluate(model, split)
 
 
 def misclassified(run_dir: Path, data: str, limit: int = 20) -> list[dict]:
@@ -92,7 +93,8 @@ def misclassified(run_dir: Path, data: str, limit: int = 20) -> list[dict]:
 
     model, harness_task = _harness(run_dir, "classify", data)
     val = load_dataset(data, "classify").val
-    preds = harness_task.predict(model, "val").tolist()
+    with _precision(harness_task):
+        preds = harness_task.predict(model, "val").tolist()
     labels = harness_task.labels
     wrong = [
         {"text": t, "label": labels[y], "predicted": labels[p]}
@@ -100,6 +102,13 @@ def misclassified(run_dir: Path, data: str, limit: int = 20) -> list[dict]:
         if y != p
     ]
     return wrong[:limit]
+
+
+def _precision(harness_task):
+    """Score a model in the precision it trained in, so the harness and the trainer agree."""
+    from magnet.tools.bitnet.precision import autocast, resolve
+
+    return autocast(resolve(harness_task.cfg.precision))
 
 
 def _harness(run_dir: Path, task: str, data: str):

@@ -35,6 +35,9 @@ def _markdown(state: ResearchState) -> str:
         f"- task: {spec.task} on `{spec.dataset}`, metric {metric}",
         f"- stopped: {state.stop_reason or 'not yet'}",
     ]
+    precisions = sorted({e.precision for e in done if e.precision})
+    if precisions:
+        lines.append(f"- precision: {', '.join(precisions)}")
     if baseline and baseline.value is not None and best:
         fixed = state.settings.fixed
         change = {k: v for k, v in best.config.items() if k != "seed" and k not in fixed}

@@ -47,9 +47,11 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         seconds=outcome.sandbox.wall_s,
         harness_s=outcome.harness_s,
         run_dir=outcome.run_dir,
+        precision=outcome.precision,
         sandbox=outcome.sandbox,
     )
-    return {"current": exp}, f"{exp.label} · {exp.status} · {exp.seconds:.0f} s"
+    precision = f" · {exp.precision}" if exp.precision else ""
+    return {"current": exp}, f"{exp.label} · {exp.status} · {exp.seconds:.0f} s{precision}"
 
 
 def _training_data(state: ResearchState, deps: Deps, config: dict) -> str:

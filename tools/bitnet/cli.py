@@ -18,7 +18,8 @@ def train_command(
         list[str] | None,
         typer.Argument(
             help="key=value settings, e.g. lr=1e-3 d_model=512 n_layers=6 batch_size=32 "
-            "seq_len=128 tokenizer=bpe seed=1 eval_every=50",
+            "seq_len=128 tokenizer=bpe seed=1 eval_every=50 precision=fp32 "
+            "(precision: auto, the default, is bf16 on CPUs with native bf16, else fp32)",
             show_default=False,
         ),
     ] = None,
@@ -49,7 +50,8 @@ def train_command(
 
     Writes config.json, metrics.jsonl, checkpoint.safetensors, then result.json.
 
-    A killed run continues from its last checkpoint with --resume DIR.
+    A killed run continues from its last checkpoint with --resume DIR (add precision=fp32 or
+    precision=bf16 to continue in another precision than the one it recorded).
 
     Example: magnet train --task lm --data shakespeare --steps 200 n_layers=2
     """
@@ -58,9 +60,8 @@ def train_command(
 
     with _Progress() as progress:
         if resume is not None:
-            if task or data or settings:
-                raise ConfigError("--resume takes the run's saved config; drop other settings")
-            result = resume_run(resume, progress.on_event)
+            precision = _resume_precision(task, data, settings)
+            result = resume_run(resume, progress.on_event, precision)
         else:
             if task is None or data is None:
                 raise ConfigError("--task and --data are required (or --resume DIR)")
@@ -78,6 +79,16 @@ def train_command(
     if result.status != "completed":
         console.error(f"{result.message}; last good checkpoint kept in {result.run_dir}")
         raise typer.Exit(1)
+
+
+def _resume_precision(task, data, settings: list[str] | None):
+    """A resume takes the run's saved config; only its precision may change."""
+    from magnet.tools.bitnet.config import parse_settings
+
+    given = parse_settings(settings)
+    if task or data or set(given) - {"precision"}:
+        raise ConfigError("--resume takes the run's saved config; only precision=... may change")
+    return given.get("precision")
 
 
 class _Progress:
@@ -112,7 +123,9 @@ class _Progress:
             self.run_dir = Path(e["run_dir"])
             self.seconds = e["total"] is None
             total = e["budget_seconds"] if self.seconds else e["total"]
-            self.id = self.bar.add_task("training", total=total, status="")
+            self.id = self.bar.add_task("training", total=total, status=e["precision"])
+            if e.get("note"):
+                console.warning(e["note"])
             self.bar.update(self.id, completed=e["elapsed_s"] if self.seconds else e["step"])
         elif e["event"] == "train":
             self.bar.update(

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from magnet.tools.bitnet.model import ModelConfig
+from magnet.tools.bitnet.precision import Precision
 from magnet.tools.datasets.types import Task
 from magnet.tools.errors import ConfigError, first_problem
 from magnet.tools.settings import Scalar, parse_pairs
@@ -44,6 +45,9 @@ class TrainConfig(BaseModel):
     bpe_vocab: int = Field(4096, ge=300)
     class_weighted: bool = Field(True, description="weigh the loss by inverse class frequency")
     diverge_factor: float = Field(3.0, gt=1, description="smoothed loss over best = diverged")
+    precision: Precision = Field(
+        "auto", description="matmul format; auto: bf16 on CPUs with native bf16, else fp32"
+    )
 
     @model_validator(mode="after")
     def _resolve(self) -> TrainConfig:

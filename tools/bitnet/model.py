@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from magnet.tools.bitnet.bitlinear import BitLinear, shared_input
+from magnet.tools.bitnet.norm import RMSNorm
 
 Linear = Literal["ternary", "fp"]
 
@@ -71,6 +72,7 @@ def rope_tables(cfg: ModelConfig, seq_len: int) -> tuple[torch.Tensor, torch.Ten
 
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)  # bf16 q/k times fp32 tables is a slow mix
     x1, x2 = x.chunk(2, dim=-1)
     return x * cos + torch.cat((-x2, x1), dim=-1) * sin
 
@@ -83,7 +85,7 @@ class Attention(nn.Module):
         self.q_proj = _linear(cfg, cfg.d_model, cfg.d_model)
         self.k_proj = _linear(cfg, cfg.d_model, self.n_kv * self.head)
         self.v_proj = _linear(cfg, cfg.d_model, self.n_kv * self.head)
-        self.sub_norm = nn.RMSNorm(cfg.d_model, eps=cfg.norm_eps)
+        self.sub_norm = RMSNorm(cfg.d_model, eps=cfg.norm_eps)
         self.o_proj = _linear(cfg, cfg.d_model, cfg.d_model)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -104,7 +106,7 @@ class FeedForward(nn.Module):
         super().__init__()
         self.gate_proj = _linear(cfg, cfg.d_model, cfg.ffn_dim)
         self.up_proj = _linear(cfg, cfg.d_model, cfg.ffn_dim)
-        self.sub_norm = nn.RMSNorm(cfg.ffn_dim, eps=cfg.norm_eps)
+        self.sub_norm = RMSNorm(cfg.ffn_dim, eps=cfg.norm_eps)
         self.down_proj = _linear(cfg, cfg.ffn_dim, cfg.d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -115,9 +117,9 @@ class FeedForward(nn.Module):
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        self.attn_norm = nn.RMSNorm(cfg.d_model, eps=cfg.norm_eps)
+        self.attn_norm = RMSNorm(cfg.d_model, eps=cfg.norm_eps)
         self.attn = Attention(cfg)
-        self.ffn_norm = nn.RMSNorm(cfg.d_model, eps=cfg.norm_eps)
+        self.ffn_norm = RMSNorm(cfg.d_model, eps=cfg.norm_eps)
         self.ffn = FeedForward(cfg)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -131,7 +133,7 @@ class Backbone(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
-        self.norm = nn.RMSNorm(cfg.d_model, eps=cfg.norm_eps)
+        self.norm = RMSNorm(cfg.d_model, eps=cfg.norm_eps)
         cos, sin = rope_tables(cfg, cfg.max_seq_len)
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)

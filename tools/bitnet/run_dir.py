@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from magnet.tools.bitnet.config import TrainConfig
 from magnet.tools.bitnet.model import Linear
+from magnet.tools.bitnet.precision import Resolved
 from magnet.tools.datasets.types import DatasetCard, Task
 from magnet.tools.errors import RunDirError, first_problem
 
@@ -48,6 +49,7 @@ class TrainResult(BaseModel):
     task: Task
     data: str
     linear: Linear
+    precision: Resolved = Field("fp32", description="what the matmuls ran in (last segment)")
     steps: int
     elapsed_s: float
     tokens: int
@@ -68,6 +70,7 @@ class TrainResult(BaseModel):
             "task": self.task,
             "data": self.data,
             "linear": self.linear,
+            "precision": self.precision,
             "steps": self.steps,
             "elapsed_s": f"{self.elapsed_s:.1f}",
             "tokens_per_s": f"{self.tokens_per_s:.0f}",

@@ -3,7 +3,7 @@
 A task object owns the tokenized splits; the trainer only asks it for batches and metrics:
 
     task.train_batch(generator)   a batch drawn with the trainer's seeded generator
-    task.loss(model, batch)       mean training loss (a scalar tensor)
+    task.loss(model, batch)       mean training loss (a scalar fp32 tensor, under autocast too)
     task.evaluate(model, split)   harness metrics on "val" or "test", deterministic
     task.tokens(batch)            tokens (or time steps) in a batch, for throughput
 """
@@ -50,7 +50,7 @@ class LmTask:
 
     def loss(self, model, batch: torch.Tensor) -> torch.Tensor:
         logits = model(batch[:, :-1])
-        return F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten())
+        return F.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten())
 
     def tokens(self, batch: torch.Tensor) -> int:
         return batch[:, 1:].numel()
@@ -109,7 +109,7 @@ class ClassifyTask:
 
     def loss(self, model, batch) -> torch.Tensor:
         tokens, lengths, y = batch
-        return F.cross_entropy(model(tokens, lengths), y, weight=self.weight)
+        return F.cross_entropy(model(tokens, lengths).float(), y, weight=self.weight)
 
     def tokens(self, batch) -> int:
         return int(batch[1].sum())
@@ -152,7 +152,7 @@ class DirectionTask:
 
     def loss(self, model, batch) -> torch.Tensor:
         x, y = batch
-        return F.cross_entropy(model(x), y)
+        return F.cross_entropy(model(x).float(), y)
 
     def tokens(self, batch) -> int:
         return batch[0].shape[0] * batch[0].shape[1]

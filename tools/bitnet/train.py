@@ -5,7 +5,8 @@
 
 A run directory (tools/bitnet/run_dir.py) holds the config, the dataset's card, the
 tokenizer, the metrics, the checkpoint and, written last, the result: a directory without a
-result is unfinished and can be resumed with `resume_run(run_dir)`.
+result is unfinished and can be resumed with `resume_run(run_dir)`. `precision=auto` is
+decided here, once: the run's config records the precision that ran (bf16 or fp32).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from magnet.tools.bitnet.config import TrainConfig, check_keys, make_config
 from magnet.tools.bitnet.model import Linear, build_model
+from magnet.tools.bitnet.precision import Precision, resolve
 from magnet.tools.bitnet.run_dir import CONFIG, RESULT, RunDir, TrainResult
 from magnet.tools.bitnet.tasks import make_task
 from magnet.tools.bitnet.trainer import Trainer
@@ -66,6 +68,7 @@ def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None)
     )
     task = make_task(dataset, tok, cfg)
     cfg.model = cfg.model.model_copy(update=task.model_fields(tok))
+    cfg.precision = resolve(cfg.precision)
     run_dir = request.out or magnet_home() / "runs" / _run_name(cfg)
     _create_run_dir(run_dir)
     try:
@@ -76,14 +79,21 @@ def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None)
     return _run(cfg, task, run_dir, on_event)
 
 
-def resume_run(run_dir: Path, on_event: Callable[[dict], None] | None = None) -> TrainResult:
-    """Continue an unfinished run from its last checkpoint, on the very same data."""
+def resume_run(
+    run_dir: Path,
+    on_event: Callable[[dict], None] | None = None,
+    precision: Precision | None = None,
+) -> TrainResult:
+    """Continue an unfinished run from its last checkpoint, on the very same data; under its
+    recorded precision unless `precision` says otherwise (the start record then says so)."""
     run = RunDir(run_dir)
     if run.complete:
         raise RunDirError(f"{run_dir} is already complete (see {RESULT})")
     if not run.started:
         raise RunDirError(f"{run_dir} is not a run directory (no {CONFIG})")
     cfg, saved = run.config(), run.card()
+    if precision is not None:
+        cfg.precision = resolve(precision)
     dataset = load_dataset(cfg.data, cfg.task)
     if saved.sha256 != dataset.card.sha256:
         raise RunDirError(f"dataset '{cfg.data}' changed since {run_dir} started")
@@ -101,6 +111,7 @@ def _run(cfg: TrainConfig, task, run_dir: Path, on_event) -> TrainResult:
         task=cfg.task,
         data=cfg.data,
         linear=cfg.model.linear,
+        precision=resolve(cfg.precision),
         steps=outcome.step,
         elapsed_s=outcome.elapsed_s,
         tokens=outcome.tokens,

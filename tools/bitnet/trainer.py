@@ -7,7 +7,9 @@ Stage 1 (up to `stage2_start` of the budget) follows a cosine from the peak LR d
 `stage2_lr_scale`·peak with weight decay; stage 2 decays linearly from there to zero with no
 weight decay (the BitNet b1.58 recipe). Progress is steps/steps or elapsed/budget_seconds.
 Every record also goes to metrics.jsonl; resuming drops records after the checkpoint's step,
-so the file reads as one uninterrupted run.
+so the file reads as one uninterrupted run. Forward passes and evaluation run under the
+config's precision (precision.py); the checkpoint records it, and a run resumed under another
+precision says so in its start record.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import torch
 
 from magnet.tools.bitnet.checkpoint import load_checkpoint, save_checkpoint
 from magnet.tools.bitnet.config import TrainConfig
+from magnet.tools.bitnet.precision import autocast, resolve
 from magnet.tools.bitnet.run_dir import RunDir
 
 EMA = 0.1  # smoothing of the loss used for divergence detection
@@ -71,6 +74,7 @@ class Trainer:
             model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=cfg.weight_decay
         )
         self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.precision = resolve(cfg.precision)
         self.state = {
             "step": 0,
             "elapsed_s": 0.0,
@@ -78,12 +82,14 @@ class Trainer:
             "ema": None,
             "best_ema": None,
             "val": {},
+            "precision": self.precision,
         }
 
     def run(self) -> Outcome:
         if self.files.checkpoint.exists():
             self.state = load_checkpoint(self.files.checkpoint, self.model, self.opt, self.gen)
         self.files.keep_metrics_until(self.state["step"])
+        note = self._precision_note()
         self.on_event(
             {
                 "event": "start",
@@ -92,6 +98,8 @@ class Trainer:
                 "elapsed_s": self.state["elapsed_s"],
                 "total": self.cfg.steps,
                 "budget_seconds": self.cfg.budget_seconds,
+                "precision": self.precision,
+                **({"note": note} if note else {}),
             }
         )
         clock0 = time.perf_counter() - self.state["elapsed_s"]
@@ -141,7 +149,8 @@ class Trainer:
             group["lr"], group["weight_decay"] = lr, wd
         batch = self.task.train_batch(self.gen)
         self.model.train()
-        loss = self.task.loss(self.model, batch)
+        with autocast(self.precision):
+            loss = self.task.loss(self.model, batch)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if reduce_grads is not None:
@@ -149,6 +158,16 @@ class Trainer:
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
         self.opt.step()
         return lr, loss.item(), self.task.tokens(batch)
+
+    def _precision_note(self) -> str:
+        """Say so when a checkpoint trained under one precision resumes under another
+        (checkpoints from before precisions were recorded ran in fp32)."""
+        before = self.state.get("precision", "fp32")
+        self.state["precision"] = self.precision
+        if before == self.precision or not self.state["step"]:
+            return ""
+        step = self.state["step"]
+        return f"resumed under {self.precision}; steps 1-{step} ran under {before}"
 
     def _done(self) -> bool:
         if self.cfg.steps is not None:
@@ -172,7 +191,8 @@ class Trainer:
 
     def _evaluate(self) -> None:
         self.model.eval()
-        self.state["val"] = self.task.evaluate(self.model, "val")
+        with autocast(self.precision):
+            self.state["val"] = self.task.evaluate(self.model, "val")
         self.emit(
             {"event": "eval", "step": self.state["step"], "split": "val", **self.state["val"]}
         )

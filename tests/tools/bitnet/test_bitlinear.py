@@ -87,10 +87,10 @@ def test_projections_that_share_an_input_quantize_it_once_with_identical_results
     expected = separately(x)
     (grad_expected,) = torch.autograd.grad(expected.sum(), x)
     calls = []
-    real = bitlinear.activation_quant
-    monkeypatch.setattr(bitlinear, "activation_quant", lambda t: calls.append(1) or real(t))
+    real = bitlinear.activation_codes
+    monkeypatch.setattr(bitlinear, "activation_codes", lambda t: calls.append(1) or real(t))
     got = ffn(attn(x, cos, sin))
     (grad_got,) = torch.autograd.grad(got.sum(), x)
     assert torch.equal(got, expected)
-    assert torch.allclose(grad_got, grad_expected, atol=1e-6)
+    assert torch.allclose(grad_got, grad_expected, atol=1e-5)  # one GEMM: summation order
     assert len(calls) == (4 if linear == "ternary" else 0)  # q/k/v, o, gate/up, down: not 7
