@@ -1,8 +1,8 @@
 """The research loop as a LangGraph StateGraph over ResearchState; compiled by the caller.
 
-    intake → (review_data →) data → plan → review ⟲ → run → evaluate → analyze → remember
-                                     ↑                                              ↓
-                                     └────────────── decide ←──────────────── record
+    intake → (review_data →) data → baselines → plan → review ⟲ → run → evaluate → analyze
+                                                 ↑                                    ↓
+                                                 └──── decide ←── record ←── remember
                                                         └→ report
 
 Each node is agent/nodes/<node>.py: `node(state, deps) -> (update, text)`; the wrapper here
@@ -18,6 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from magnet.agent.deps import Deps
 from magnet.agent.goal import GENERATE
 from magnet.agent.nodes.analyze import analyze
+from magnet.agent.nodes.baselines import baselines
 from magnet.agent.nodes.data import data
 from magnet.agent.nodes.decide import decide
 from magnet.agent.nodes.evaluate import evaluate
@@ -32,8 +33,8 @@ from magnet.agent.nodes.run import run
 from magnet.agent.state import ResearchState
 
 NODES = [
-    intake, review_data, data, plan, review, run, evaluate, analyze, remember, record, decide,
-    report,
+    intake, review_data, data, baselines, plan, review, run, evaluate, analyze, remember, record,
+    decide, report,
 ]  # fmt: skip
 
 
@@ -44,7 +45,8 @@ def build_graph(deps: Deps) -> StateGraph:
     g.add_edge(START, "intake")
     g.add_conditional_edges("intake", _needs_data_review, ["review_data", "data"])
     g.add_edge("review_data", "data")
-    g.add_edge("data", "plan")
+    g.add_edge("data", "baselines")
+    g.add_edge("baselines", "plan")
     g.add_conditional_edges("plan", _stopped("review"), ["review", "report"])
     g.add_conditional_edges("review", _approved, ["run", "plan"])
     g.add_edge("run", "evaluate")

@@ -81,10 +81,17 @@ def sessions_command(as_json: Annotated[bool, typer.Option("--json")] = False) -
     if as_json:
         console.out.print_json(data=[r.model_dump() for r in rows])
         return
-    table = Table("id", "status", "goal", "best")
+    table = Table("id", "status", "goal", "best", "classical baseline")
     for r in rows:
         best = (r.summary.get("best") or {}).get("value")
-        table.add_row(r.id, r.status, escape(r.goal), "" if best is None else f"{best:.4g}")
+        anchor = (r.summary.get("baseline") or {}).get("val")
+        table.add_row(
+            r.id,
+            r.status,
+            escape(r.goal),
+            "" if best is None else f"{best:.4g}",
+            "" if anchor is None else f"{anchor:.4g}",
+        )
     console.out.print(table)
 
 
@@ -149,6 +156,11 @@ NEXT = {
 def resume_command(session_id: str) -> None:
     """Continue a session that was stopped or killed; finished experiments are not re-run."""
     runner = _runner_for(session_id)
+    if runner.finished(session_id):
+        console.line(
+            f"session {session_id} is done; nothing to resume{_report_hint(runner, session_id)}"
+        )
+        return
     _converse(runner, session_id, runner.resume(session_id))
 
 
@@ -174,9 +186,17 @@ def _answer(session_id: str, reply: dict) -> None:
     from magnet.tools.errors import SessionNotFound
 
     runner = _runner_for(session_id)
+    if runner.finished(session_id):
+        hint = _report_hint(runner, session_id)
+        raise SessionNotFound(f"session '{session_id}' is done: no card to answer{hint}")
     if runner.pending(session_id) is None:
         raise SessionNotFound(f"session '{session_id}' is not waiting for a review")
     _converse(runner, session_id, runner.resume(session_id, reply))
+
+
+def _report_hint(runner, sid: str) -> str:
+    report = runner.traces.session(sid).summary.get("report")
+    return f" (report: {report})" if report else ""
 
 
 def _converse(runner, sid: str, card: dict | None) -> None:

@@ -70,8 +70,17 @@ class SessionRunner:
         return sid, self._go(sid, state)
 
     def resume(self, sid: str, reply: dict | None = None) -> dict | None:
+        """Continue (answering the pending card with `reply`); a finished session stays as
+        it is: nothing runs and nothing in the store changes."""
         self.traces.session(sid)  # a clear error for an unknown id
+        if self.finished(sid):
+            return None
         return self._go(sid, Command(resume=reply) if reply is not None else None)
+
+    def finished(self, sid: str) -> bool:
+        """The checkpoint has run its last node (the report): the one test of "done"."""
+        snapshot = self.graph.get_state(self._config(sid))
+        return bool(snapshot.values) and not snapshot.next
 
     def pending(self, sid: str) -> dict | None:
         interrupts = self.graph.get_state(self._config(sid)).interrupts

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from magnet.sandboxes.runner import SandboxResult
+from magnet.tools.baselines import Baseline
 from magnet.tools.datasets.types import DatasetCard
 from magnet.tools.failures import Diagnosis
 from magnet.tools.settings import Scalar
@@ -128,6 +129,7 @@ class ResearchState(BaseModel):
     settings: Settings = Settings()
     spec: ResearchSpec | None = None
     card: DatasetCard | None = None
+    baselines: list[Baseline] = Field([], description="classical anchors on the same splits")
     tokens: int = Field(0, description="LLM tokens used")
     experiments: list[Experiment] = []
     best: Best | None = None
@@ -180,6 +182,7 @@ SERIALIZED = [
     )
 ] + [
     ("magnet.tools.datasets.types", "DatasetCard"),
+    ("magnet.tools.baselines", "Baseline"),
     ("magnet.sandboxes.runner", "SandboxResult"),
     ("magnet.tools.failures", "Diagnosis"),
 ]

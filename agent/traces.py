@@ -127,9 +127,13 @@ class TraceStore:
 
 
 def _session(row) -> Session:
-    """A session marked running whose process is gone (killed) reads "stopped"."""
+    """The one place a session's status is read: one with a report (written by the graph's
+    last node) is done, whatever a later process wrote; one marked running whose process is
+    gone (killed) reads "stopped"."""
     status, summary = row[3], json.loads(row[4])
-    if status == "running" and not _alive(summary.get("pid")):
+    if summary.get("report"):
+        status = "done"
+    elif status == "running" and not _alive(summary.get("pid")):
         status = "stopped"
     return Session(id=row[0], goal=row[1], created_at=row[2], status=status, summary=summary)
 

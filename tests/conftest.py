@@ -26,10 +26,18 @@ def words(settings: dict) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def magnet_home(tmp_path, monkeypatch):
+def magnet_home(tmp_path, monkeypatch, baseline_cache):
     home = tmp_path / "magnet-home"
     monkeypatch.setenv("MAGNET_HOME", str(home))
+    monkeypatch.setenv("MAGNET_BASELINE_CACHE", str(baseline_cache))
     return home
+
+
+@pytest.fixture(scope="session")
+def baseline_cache(tmp_path_factory):
+    """Classical baselines depend only on the data's content: compute each once per run
+    (xz -9e over Shakespeare takes seconds; tests/tools/test_baselines.py uses its own)."""
+    return tmp_path_factory.mktemp("baselines")
 
 
 def magnet(*args, home=None, timeout=120) -> subprocess.CompletedProcess:

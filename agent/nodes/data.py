@@ -3,7 +3,7 @@
 Reads: spec, data_review. A generated dataset is written once into the session directory
 (tools/datasets/generate.py); declining it is an UnsupportedGoal.
 Writes: spec (a generated dataset's path), card; a dataset record in the ledger's outbox.
-Next: plan.
+Next: baselines.
 """
 
 from __future__ import annotations

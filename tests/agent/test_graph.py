@@ -45,9 +45,13 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     assert done[0].best_before is None and done[1].best_before == done[0].value
     assert state.stop_reason.startswith("experiment budget spent")
     assert "# MAGNET report" in state.report and "| 2 | lr=0.001 | ok |" in state.report
+    # The classical anchors lead the report; beating a constant needs more than its luck.
+    assert "- **result**: best balanced_accuracy" in state.report
+    assert "classical baseline majority class: val 0.5, test 0.5" in state.report
+    assert state.spec.target > 0.5 and len(state.baselines) == 2
     events = runner.traces.events(sid)
     nodes = [e.node for e in events]
-    assert nodes[:4] == ["intake", "data", "plan", "run"] and nodes[-1] == "report"
+    assert nodes[:5] == ["intake", "data", "baselines", "plan", "run"] and nodes[-1] == "report"
     assert all(e.text and "{" not in e.text for e in events if e.kind == "done")  # readable
     [judged] = [e.text for e in events if e.node == "evaluate" and "lr=0.001" in e.text]
     assert judged.startswith("exp 2 · lr=0.001 · ") and "balanced_accuracy · " in judged

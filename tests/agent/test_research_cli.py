@@ -72,7 +72,10 @@ def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
     assert events[0]["node"] == "intake" and events[-1]["node"] == "report"
     assert all(e["text"] for e in events) and "experiments" not in events[-1]["data"]
     again = magnet("approve", sid, home=home)
-    assert again.returncode == 1 and "not waiting for a review" in again.stderr
+    assert again.returncode == 1 and "is done: no card to answer (report: " in again.stderr
+    resumed = magnet("resume", sid, home=home)
+    assert resumed.returncode == 0 and f"session {sid} is done; nothing to resume" in resumed.stdout
+    assert sessions(home)[0]["status"] == "done"  # not "stopped", as it used to read
 
 
 def test_unknown_session_is_one_error_line(tmp_path):

@@ -56,7 +56,14 @@ def test_a_killed_session_resumes_without_losing_or_repeating_work(tmp_path, scr
     scripted_llm(PLAN)
     runner = SessionRunner(home, Llm("openai/scripted"))
     sid = runner.traces.sessions()[0].id
+    assert runner.traces.session(sid).status == "stopped"
     assert runner.resume(sid) is None
+    done = runner.traces.session(sid)
+    assert done.status == "done" and runner.finished(sid)
+    # Resuming a finished session changes nothing: same status, summary and trace.
+    events = runner.traces.events(sid)
+    assert runner.resume(sid) is None
+    assert runner.traces.session(sid) == done and runner.traces.events(sid) == events
     state = runner.state(sid)
     assert [e.diff for e in state.experiments] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
     assert first.stat().st_mtime == first_mtime  # the finished experiment was not re-run
