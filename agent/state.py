@@ -98,6 +98,8 @@ class Experiment(BaseModel):
     harness_s: float = 0.0
     run_dir: Path
     precision: str | None = Field(None, description="what the run's matmuls ran in")
+    steps: int | None = Field(None, description="optimizer steps: equal compute, not equal steps")
+    flops: float | None = Field(None, description="training FLOPs (tools/bitnet/compute.py)")
     sandbox: SandboxResult | None = Field(None, description="kept until the analysis is done")
     best_before: float | None = None
     verdict: str | None = None

@@ -47,11 +47,19 @@ def _markdown(state: ResearchState) -> str:
             f"- baseline {baseline.value:.4g} → best {best.value:.4g} "
             f"(noise floor {state.noise:.4g}) with {describe(change) if change else 'baseline'}"
         )
-    lines += ["", "| # | change | status | " + metric + " | verdict |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| # | change | status | " + metric + " | verdict | steps | FLOPs | seconds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for e in done:
         value = "" if e.value is None else f"{e.value:.4g}"
         change = "baseline" if e.kind == "baseline" else describe(e.diff)
-        lines.append(f"| {e.number} | {change} | {e.status} | {value} | {e.verdict} |")
+        flops = "" if e.flops is None else f"{e.flops:.3g}"
+        lines.append(
+            f"| {e.number} | {change} | {e.status} | {value} | {e.verdict} | {e.steps or ''} "
+            f"| {flops} | {e.seconds:.0f} |"
+        )
     failures = [e for e in done if e.verdict == "failed"]
     if failures:
         lines += ["", "## Failures"]

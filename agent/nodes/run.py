@@ -1,8 +1,10 @@
 """run: the reviewed proposal as an experiment in the sandbox (sandboxes/experiment.py).
 
-Reads: proposal, best, settings (steps, fixed), spec. A change of `merge` alone in a DiLoCo
-session re-merges the best run's specialists (kind remerge); `augment=N` for a classifier
-first has the LLM write N training examples for the best run's misclassified val texts.
+Reads: proposal, best, settings (steps, fixed), spec. Every training experiment gets the
+compute of the default config at `steps` (tools/bitnet/compute.py): a config with twice the
+batch runs half the steps. A change of `merge` alone in a DiLoCo session re-merges the best
+run's specialists (kind remerge); `augment=N` for a classifier first has the LLM write N
+training examples for the best run's misclassified val texts.
 Writes: current (the experiment: config, outcome, harness metrics). A resumed run continues
 from the experiment's checkpoint. Next: evaluate.
 """
@@ -22,18 +24,20 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     diff, config = state.compose(proposal.config_diff)
     n = len(state.experiments)
     remerge = spec.search_task == "diloco" and set(diff) == {"merge"} and best is not None
+    settings = {k: v for k, v in config.items() if k not in SEARCH_ONLY}
+    steps, flops = _equal_compute(state, settings)
     request = ExperimentRequest(
         task=spec.task,
         data=_training_data(state, deps, config),
-        steps=state.settings.steps,
-        settings={k: v for k, v in config.items() if k not in SEARCH_ONLY},
+        steps=steps,
+        settings=settings,
         domains=spec.domains,
         merge=str(config.get("merge", "diloco")),
         remerge=best.run_dir if remerge else None,
     )
     exp_id = f"{state.session_id}-{n:03d}"
     work = state.session_dir(deps.home) / f"exp-{n:03d}"
-    with deps.progress(exp_id, state.settings.steps) as on_metric:
+    with deps.progress(exp_id, steps) as on_metric:
         outcome = run_experiment(request, work, deps.sandbox_limits, on_metric=on_metric)
     exp = Experiment(
         id=exp_id,
@@ -48,10 +52,33 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         harness_s=outcome.harness_s,
         run_dir=outcome.run_dir,
         precision=outcome.precision,
+        steps=steps,
+        flops=flops,
         sandbox=outcome.sandbox,
     )
+    compute = f" · {steps} steps, {flops:.3g} FLOPs" if flops else ""
     precision = f" · {exp.precision}" if exp.precision else ""
-    return {"current": exp}, f"{exp.label} · {exp.status} · {exp.seconds:.0f} s{precision}"
+    text = f"{exp.label} · {exp.status} · {exp.seconds:.0f} s{compute}{precision}"
+    return {"current": exp}, text
+
+
+def _equal_compute(state: ResearchState, settings: dict) -> tuple[int, float | None]:
+    """(steps, FLOPs): the steps at which this config spends what the default config (with
+    the fixed settings) spends in `steps`. DiLoCo sessions keep their steps."""
+    from magnet.tools.bitnet.compute import steps_for_flops, train_flops
+    from magnet.tools.bitnet.config import make_config
+    from magnet.tools.errors import ConfigError
+
+    spec, steps = state.spec, state.settings.steps
+    if spec.search_task == "diloco":
+        return steps, None
+    fixed = {k: v for k, v in state.settings.fixed.items() if k not in SEARCH_ONLY}
+    try:
+        budget = train_flops(make_config(spec.task, spec.dataset, steps=steps, settings=fixed))
+        cfg = make_config(spec.task, spec.dataset, settings=settings)
+    except ConfigError:  # the sandboxed trainer says what is wrong with it
+        return steps, None
+    return steps_for_flops(cfg, budget), budget
 
 
 def _training_data(state: ResearchState, deps: Deps, config: dict) -> str:
