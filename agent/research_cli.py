@@ -35,7 +35,11 @@ def research_command(
         ),
     ] = None,
     api_base: Annotated[
-        str | None, typer.Option(help="base URL of an OpenAI-compatible server")
+        str | None,
+        typer.Option(
+            help="base URL of an OpenAI-compatible server, with --model openai/NAME; a key is "
+            "read from $MAGNET_API_KEY (a keyless local server gets a placeholder)"
+        ),
     ] = None,
     steps: Annotated[int, typer.Option(help="training steps per experiment")] = 200,
     base: Annotated[
@@ -54,6 +58,10 @@ def research_command(
     """Start a research session on GOAL and run it to a report (or to the first review).
 
     Example: magnet research "classify scam messages" --approve auto --max-experiments 4
+
+    A local model server as the planner: Ollama, --model openai/llama3.2 --api-base
+    http://127.0.0.1:11434/v1; vLLM, --model openai/Qwen/Qwen2.5-7B-Instruct --api-base
+    http://127.0.0.1:8000/v1.
     """
     from magnet.agent.state import Budget, Settings
     from magnet.tools.bitnet.config import parse_settings

@@ -9,6 +9,10 @@
 An answer that is not valid JSON for the schema is retried once with the validation error
 appended; an exception from the provider (refusal, network, rate limit) ends the attempts.
 The caller decides what replaces a None (the planner falls back to the search policy).
+
+Keys: $MAGNET_API_KEY when set, else the provider's own variable (litellm reads it). A local
+OpenAI-compatible server (`openai/NAME` + api_base: Ollama, vLLM, llama.cpp) needs none, but
+the OpenAI client refuses to send a request without one: a placeholder goes instead.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from magnet.tools.errors import first_problem
 
 DEFAULT_MODEL = "local/smollm2-135m-instruct"
+PLACEHOLDER_KEY = "no-key"  # what a keyless local server receives as its API key
 RETRIES = 1
 SYSTEM = "You are MAGNET's research planner. Answer with JSON that matches the schema."
 
@@ -93,5 +98,13 @@ class Llm:
             messages=messages,
             response_format=schema,
             api_base=self.api_base,
+            api_key=self._api_key(),
             **options,
         )
+
+    def _api_key(self) -> str | None:
+        """The key to send (never logged): see the module docstring."""
+        if os.environ.get("MAGNET_API_KEY"):
+            return os.environ["MAGNET_API_KEY"]
+        keyless = self.api_base and self.model.startswith("openai/")
+        return PLACEHOLDER_KEY if keyless and not os.environ.get("OPENAI_API_KEY") else None

@@ -59,3 +59,82 @@ def test_the_embedded_local_model_answers_schema_valid_json():
     # Grammar-constrained output always parses; the value may still fail the range check.
     assert answer.value is not None or "invalid answer" in answer.errors[0]
     assert answer.tokens > 0
+
+
+@pytest.fixture
+def openai_server():
+    """A keyless OpenAI-compatible endpoint on 127.0.0.1 (as Ollama or llama.cpp serve one):
+    answers every chat completion with one scripted JSON reply and records the headers."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            body = json.dumps(
+                {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "smol",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {
+                                "role": "assistant",
+                                "content": '{"hypothesis": "h", "lr": 0.001}',
+                            },
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
+    server.shutdown()
+
+
+def test_a_keyless_local_server_gets_a_placeholder_key_or_magnet_api_key(
+    openai_server, monkeypatch
+):
+    url, seen = openai_server
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("MAGNET_API_KEY", raising=False)
+    answer = Llm("openai/smol", api_base=url).ask("plan", "propose", Proposal)
+    assert answer.value == Proposal(hypothesis="h", lr=0.001), answer.errors
+    assert seen[-1]["authorization"] == "Bearer no-key"
+    monkeypatch.setenv("MAGNET_API_KEY", "sk-local-secret")
+    answer = Llm("openai/smol", api_base=url).ask("plan", "propose", Proposal)
+    assert answer.value is not None and seen[-1]["authorization"] == "Bearer sk-local-secret"
+    assert not any("sk-local-secret" in e for e in answer.errors)
+
+
+def test_a_server_that_is_not_listening_is_a_connection_error_not_missing_credentials(
+    monkeypatch,
+):
+    import socket
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with socket.socket() as s:  # a free loopback port, closed again: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    llm = Llm("openai/smol", api_base=f"http://127.0.0.1:{port}/v1")
+    answer = llm.ask("plan", "propose", Proposal)
+    assert answer.value is None and len(answer.errors) == 1
+    assert "Missing credentials" not in answer.errors[0]
+    assert "Connection" in answer.errors[0]
