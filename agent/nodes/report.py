@@ -43,9 +43,10 @@ def _markdown(state: ResearchState) -> str:
     if baseline and baseline.value is not None and best:
         fixed = state.settings.fixed
         change = {k: v for k, v in best.config.items() if k != "seed" and k not in fixed}
+        how = describe(change) if change else "the default config"
         lines.append(
-            f"- baseline {baseline.value:.4g} → best {best.value:.4g} "
-            f"(noise floor {state.noise:.4g}) with {describe(change) if change else 'baseline'}"
+            f"- default config {baseline.value:.4g} → best {best.value:.4g} "
+            f"(noise floor {state.noise:.4g}) with {how}"
         )
     lines += [
         "",
