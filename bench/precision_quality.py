@@ -22,7 +22,6 @@ from magnet.tools.bitnet.train import TrainRequest, train
 from magnet.tools.evaluate import evaluate_run
 
 TASKS = {"shakespeare": "lm", "sms-spam": "classify", "sp500": "direction"}
-PRIMARY = {"lm": "bits_per_byte", "classify": "balanced_accuracy", "direction": "balanced_accuracy"}
 
 
 def one_run(data: str, seed: int, precision: str, steps: int, root: Path) -> dict:
@@ -39,8 +38,14 @@ def one_run(data: str, seed: int, precision: str, steps: int, root: Path) -> dic
         )
     )
     wall = time.perf_counter() - t0
-    test = evaluate_run(out, "test", task, result.data)[PRIMARY[task]]
-    return {"seed": seed, "val": result.primary_value, "test": test, "wall_s": round(wall, 1)}
+    test = evaluate_run(out, "test", task, result.data)[result.primary_metric]
+    return {
+        "seed": seed,
+        "metric": result.primary_metric,
+        "val": result.primary_value,
+        "test": test,
+        "wall_s": round(wall, 1),
+    }
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -71,7 +76,7 @@ def main() -> None:
                 b["test"] - f["test"] for f, b in zip(runs["fp32"], runs["bf16"], strict=True)
             ]
             report[data] = {
-                "metric": f"test {PRIMARY[TASKS[data]]}",
+                "metric": f"test {runs['fp32'][0]['metric']}",
                 "fp32": fp32,
                 "bf16": bf16,
                 "bf16_minus_fp32": [round(d, 4) for d in paired],

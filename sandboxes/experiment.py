@@ -34,6 +34,7 @@ from magnet.tools.datasets.types import Task
 from magnet.tools.diloco.report import score
 from magnet.tools.diloco.spec import DilocoSpec
 from magnet.tools.diloco.worker import ROUND_START, worker_dir
+from magnet.tools.errors import RunDirError
 from magnet.tools.evaluate import evaluate_run
 from magnet.tools.settings import Scalar
 
@@ -202,5 +203,13 @@ def _experiment(spec: SandboxSpec, on_metric, evaluate: Callable[[], dict]) -> E
         harness=harness,
         harness_s=time.perf_counter() - start,
         run_dir=run.path,
-        precision=run.config().precision if run.started else None,
+        precision=_precision(run),
     )
+
+
+def _precision(run: RunDir) -> str | None:
+    """What the run's config says it ran in; the experiment wrote it, so it may be damaged."""
+    try:
+        return run.config().precision if run.started else None
+    except RunDirError:
+        return None

@@ -29,11 +29,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from magnet.tools.datasets.types import Task
+from magnet.tools.datasets.types import DOC_SEPARATOR, Task
 
 VERSION = 1  # bump when a baseline's definition changes: old cache entries are then ignored
 BOOTSTRAP = 1000
-DOC_SEPARATOR = "\n\n"  # as LmTask joins documents
 
 
 class Baseline(BaseModel):
@@ -181,9 +180,14 @@ def bootstrap_interval(y_true, y_pred, labels: list[str], seed: int = 0) -> tupl
     return float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5))
 
 
+def standard_error(rate: float, n: int) -> float:
+    """Of a rate (hit rate, balanced accuracy) measured on n examples or days."""
+    return math.sqrt(max(rate * (1 - rate), 1e-12) / max(n, 1))
+
+
 def hit_rate_interval(hit_rate: float, n: int) -> tuple[float, float]:
-    """±1.96 standard errors of a rate (hit rate, balanced accuracy) measured on n days."""
-    se = math.sqrt(max(hit_rate * (1 - hit_rate), 1e-12) / max(n, 1))
+    """±1.96 standard errors of a rate measured on n days."""
+    se = standard_error(hit_rate, n)
     return hit_rate - 1.96 * se, hit_rate + 1.96 * se
 
 

@@ -81,19 +81,22 @@ def evaluate_run(run_dir: Path, split: str, task: str, data: str) -> dict:
     The run directory may come from an untrusted experiment: only its architecture (config),
     tokenizer and weights are used, and its task and data must be the ones that were asked for.
     """
+    from magnet.tools.bitnet.precision import autocast
+
     model, harness_task = _harness(run_dir, task, data)
-    with _precision(harness_task):
+    with autocast(harness_task.cfg.precision):  # as it trained: harness and trainer agree
         return harness_task.evaluate(model, split)
 
 
 def misclassified(run_dir: Path, data: str, limit: int = 20) -> list[dict]:
     """Validation texts a classifier run gets wrong, {text, label, predicted}: the weak slice
     failure-driven data generation writes more of. Never test texts: they stay unseen."""
+    from magnet.tools.bitnet.precision import autocast
     from magnet.tools.datasets import load_dataset
 
     model, harness_task = _harness(run_dir, "classify", data)
     val = load_dataset(data, "classify").val
-    with _precision(harness_task):
+    with autocast(harness_task.cfg.precision):
         preds = harness_task.predict(model, "val").tolist()
     labels = harness_task.labels
     wrong = [
@@ -102,13 +105,6 @@ def misclassified(run_dir: Path, data: str, limit: int = 20) -> list[dict]:
         if y != p
     ]
     return wrong[:limit]
-
-
-def _precision(harness_task):
-    """Score a model in the precision it trained in, so the harness and the trainer agree."""
-    from magnet.tools.bitnet.precision import autocast, resolve
-
-    return autocast(resolve(harness_task.cfg.precision))
 
 
 def _harness(run_dir: Path, task: str, data: str):

@@ -11,8 +11,6 @@ Reads: spec, card. Writes: baselines, spec (target). Next: plan.
 
 from __future__ import annotations
 
-import math
-
 from magnet.agent.deps import Deps
 from magnet.agent.state import ResearchState
 
@@ -39,6 +37,7 @@ def baselines(state: ResearchState, deps: Deps) -> tuple[dict, str]:
 def _beaten_at(best, state: ResearchState) -> float:
     if best.metric == "bits_per_byte":
         return best.val
-    n_val = max((state.card.sizes.get("val", 0) if state.card else 0), 1)
-    se = math.sqrt(max(best.val * (1 - best.val), 1e-12) / n_val)
-    return min(best.val + se, 1.0)
+    from magnet.tools.baselines import standard_error
+
+    n_val = state.card.sizes.get("val", 0) if state.card else 0
+    return min(best.val + standard_error(best.val, n_val), 1.0)

@@ -48,9 +48,9 @@ def resolve(precision: Precision) -> Resolved:
     return precision
 
 
-def autocast(precision: Resolved) -> contextlib.AbstractContextManager:
-    """bf16 autocast on the CPU, or nothing for fp32."""
-    if precision == "bf16":
+def autocast(precision: Precision) -> contextlib.AbstractContextManager:
+    """bf16 autocast on the CPU, or nothing for fp32 (`auto` resolved here)."""
+    if resolve(precision) == "bf16":
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 

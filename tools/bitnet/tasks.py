@@ -17,11 +17,16 @@ from torch.nn import functional as F
 from magnet.tools import evaluate
 from magnet.tools.bitnet.config import TrainConfig
 from magnet.tools.datasets.tokenizer import Tokenizer
-from magnet.tools.datasets.types import Dataset, LabeledDataset, SeriesDataset, TextDataset
+from magnet.tools.datasets.types import (
+    DOC_SEPARATOR,
+    Dataset,
+    LabeledDataset,
+    SeriesDataset,
+    TextDataset,
+)
 from magnet.tools.errors import DatasetError
 
 EVAL_BATCH = 64
-DOC_SEPARATOR = "\n\n"
 
 
 class LmTask:

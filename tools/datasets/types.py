@@ -51,6 +51,9 @@ class DatasetCard(Provenance):
     generation: list[Generation] = Field([], description="generated parts, oldest first")
 
 
+DOC_SEPARATOR = "\n\n"  # between documents when a split is read as one text
+
+
 @dataclass
 class TextDataset:
     """A corpus for language modelling: documents per split."""

@@ -13,7 +13,7 @@ import statistics
 from pathlib import Path
 
 from magnet.tools.bitnet.checkpoint import load_model
-from magnet.tools.bitnet.precision import autocast, resolve
+from magnet.tools.bitnet.precision import autocast
 from magnet.tools.bitnet.tasks import make_task
 from magnet.tools.datasets import load_dataset
 from magnet.tools.datasets.tokenizer import ByteTokenizer
@@ -53,7 +53,7 @@ def evaluate_models(models: dict[str, Path], domains: list[str]) -> dict[str, di
     for domain in domains:
         task = make_task(load_dataset(domain, "lm"), ByteTokenizer(), cfg)
         for name, (model, _) in loaded.items():
-            with autocast(resolve(cfg.precision)):
+            with autocast(cfg.precision):
                 table[name][domain] = task.evaluate(model, "val")["bits_per_byte"]
     return table
 
