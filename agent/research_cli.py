@@ -22,7 +22,9 @@ def research_command(
     data: Annotated[
         str | None, typer.Option(help="dataset name or path (else from the goal)")
     ] = None,
-    budget_minutes: Annotated[float, typer.Option(help="minutes of experiments")] = 30,
+    budget_minutes: Annotated[
+        float, typer.Option(help="minutes of experiments: sets the rungs and the scale-up")
+    ] = 30,
     max_experiments: Annotated[int, typer.Option(help="experiments, baselines included")] = 8,
     approve: Annotated[
         Literal["ask", "auto"],
@@ -41,7 +43,15 @@ def research_command(
             "read from $MAGNET_API_KEY (a keyless local server gets a placeholder)"
         ),
     ] = None,
-    steps: Annotated[int, typer.Option(help="training steps per experiment")] = 200,
+    steps: Annotated[
+        int, typer.Option(help="steps of the default config in rung 0; sets every run's compute")
+    ] = 200,
+    scale_up: Annotated[
+        float,
+        typer.Option(
+            "--scale-up", help="share of --budget-minutes that trains the winner last (0: none)"
+        ),
+    ] = 0.4,
     base: Annotated[
         list[str] | None,
         typer.Option("--set", help="key=value applied to every experiment, e.g. --set n_layers=2"),
@@ -57,7 +67,12 @@ def research_command(
 ) -> None:
     """Start a research session on GOAL and run it to a report (or to the first review).
 
-    Example: magnet research "classify scam messages" --approve auto --max-experiments 4
+    Example: magnet research "classify scam messages" --approve auto --budget-minutes 20
+
+    The budget is the knob: the session plans rungs of successive halving (cheap runs of
+    many configs at equal compute, the best third retrained with three times as much), then
+    trains the winner with --scale-up of the minutes and scores it once on the test split.
+    The plan is shown in the first review card and kept across a resume.
 
     A local model server as the planner: Ollama, --model openai/llama3.2 --api-base
     http://127.0.0.1:11434/v1; vLLM, --model openai/Qwen/Qwen2.5-7B-Instruct --api-base
@@ -71,6 +86,7 @@ def research_command(
         steps=steps,
         fixed=parse_settings(base),  # a bad --set fails before anything starts
         budget=Budget(max_experiments=max_experiments, wall_minutes=budget_minutes),
+        scaleup=scale_up,
     )
     runner = _runner(model, api_base, _ledger(chain, chain_id))
     sid, card = runner.start(goal, settings, data=data)
@@ -307,7 +323,8 @@ def _print_card(card: dict) -> None:
         f"\n[bold]Proposed experiment[/]: {escape(p['hypothesis'])}\n"
         f"  change: {escape(change) or 'none: the config as it is'}\n"
         f"  estimated {p.get('estimated_seconds', 0):.0f} s of "
-        f"{card['remaining_seconds']:.0f} s left",
+        f"{card['remaining_seconds']:.0f} s left"
+        + (f"\n  plan: {escape(card['plan'])}" if card.get("plan") else ""),
         highlight=False,
     )
 

@@ -5,8 +5,9 @@
       ResearchSpec       the goal made precise (intake)
       Proposal           the next experiment as planned (plan), possibly edited (review)
       ReviewReply        a person's answer to a card: accept | edit | reject | respond
-      Experiment         one run: kind, diff, full config, outcome, harness metrics, verdict
+      Experiment         one run: kind, rung, diff, full config, outcome, harness metrics, verdict
       Best               the best experiment so far
+      Expert             the session's result: the scaled-up winner, scored once on test
 
 `ResearchState.compose(diff)` is the one way a proposed change becomes the config that runs:
 the best config, then the change, then the fixed settings, which always win.
@@ -22,10 +23,13 @@ from pydantic import BaseModel, Field
 from magnet.sandboxes.runner import SandboxResult
 from magnet.tools.baselines import Baseline
 from magnet.tools.datasets.types import DatasetCard
+from magnet.tools.evaluate import Score
 from magnet.tools.failures import Diagnosis
+from magnet.tools.search.schedule import Schedule
 from magnet.tools.settings import Scalar
 
-ExperimentKind = Literal["baseline", "planned", "remerge"]
+ExperimentKind = Literal["baseline", "planned", "remerge", "promoted", "scaleup"]
+ProposalKind = Literal["baseline", "planned", "promoted", "scaleup"]
 Action = Literal["accept", "edit", "reject", "respond"]
 
 
@@ -42,6 +46,9 @@ class Settings(BaseModel):
         {}, description="--set values: every experiment, never searched"
     )
     budget: Budget = Budget()
+    scaleup: float = Field(
+        0.4, ge=0, lt=1, description="share of the wall minutes that trains the winner further"
+    )
 
 
 class ResearchSpec(BaseModel):
@@ -72,11 +79,13 @@ class ResearchSpec(BaseModel):
 
 
 class Proposal(BaseModel):
-    kind: Literal["baseline", "planned"]
+    kind: ProposalKind
     hypothesis: str
     config_diff: dict[str, Scalar] = Field(description="the change from the best config")
     expected_effect: str = ""
     estimated_seconds: float = 60
+    rung: int = Field(0, description="the successive-halving rung (tools/search/schedule.py)")
+    parent: str | None = Field(None, description="promoted, scaleup: the experiment retrained")
 
 
 class ReviewReply(BaseModel):
@@ -88,6 +97,8 @@ class ReviewReply(BaseModel):
 class Experiment(BaseModel):
     id: str
     kind: ExperimentKind
+    rung: int = 0
+    parent: str | None = Field(None, description="promoted, scaleup: the experiment retrained")
     hypothesis: str = ""
     diff: dict[str, Scalar] = Field(description="what changed from the best config before it")
     config: dict[str, Scalar] = Field(description="everything set, the fixed settings included")
@@ -95,8 +106,10 @@ class Experiment(BaseModel):
     value: float | None = Field(None, description="the harness's primary metric on val")
     harness: dict | None = Field(None, description="every harness metric")
     seconds: float = 0.0
+    train_s: float | None = Field(None, description="of seconds, those its training steps took")
     harness_s: float = 0.0
     run_dir: Path
+    data: str | None = Field(None, description="what it trained on: the dataset, or it augmented")
     precision: str | None = Field(None, description="what the run's matmuls ran in")
     steps: int | None = Field(None, description="optimizer steps: equal compute, not equal steps")
     flops: float | None = Field(None, description="training FLOPs (tools/bitnet/compute.py)")
@@ -111,10 +124,15 @@ class Experiment(BaseModel):
 
     @property
     def label(self) -> str:
-        """`exp 3 · tokenizer=bpe`: which experiment, and what it changed."""
-        return (
-            f"exp {self.number} · {describe(self.diff) if self.kind != 'baseline' else 'baseline'}"
-        )
+        """`exp 3 · tokenizer=bpe`, `exp 6 · rung 1 · tokenizer=bpe`, `exp 8 · scale-up · …`."""
+        change = describe(self.diff) if self.kind != "baseline" else "baseline"
+        if self.kind == "scaleup":
+            return f"exp {self.number} · scale-up · {change}"
+        return f"exp {self.number} · {f'rung {self.rung} · ' if self.rung else ''}{change}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and self.value is not None
 
 
 class Best(BaseModel):
@@ -122,6 +140,15 @@ class Best(BaseModel):
     config: dict[str, Scalar]
     value: float
     run_dir: Path
+
+
+class Expert(BaseModel):
+    """The session's result: the experiment export and serve use, scored once on test."""
+
+    experiment_id: str
+    run_dir: Path
+    val: float
+    test: Score
 
 
 class ResearchState(BaseModel):
@@ -132,9 +159,12 @@ class ResearchState(BaseModel):
     spec: ResearchSpec | None = None
     card: DatasetCard | None = None
     baselines: list[Baseline] = Field([], description="classical anchors on the same splits")
+    schedule: Schedule | None = Field(None, description="rungs and scale-up, fixed at the start")
+    declined: list[str] = Field([], description="experiments the reviewer would not retrain")
     tokens: int = Field(0, description="LLM tokens used")
     experiments: list[Experiment] = []
     best: Best | None = None
+    expert: Expert | None = None
     noise: float = Field(0.0, description="the baseline seeds' spread")
     feedback: list[str] = Field([], description="for the next plan: notes, review answers")
     proposal: Proposal | None = None
@@ -180,9 +210,13 @@ SERIALIZED = [
         "ReviewReply",
         "Experiment",
         "Best",
+        "Expert",
         "ResearchState",
     )
 ] + [
+    ("magnet.tools.evaluate", "Score"),
+    ("magnet.tools.search.schedule", "Schedule"),
+    ("magnet.tools.search.schedule", "Rung"),
     ("magnet.tools.datasets.types", "DatasetCard"),
     ("magnet.tools.baselines", "Baseline"),
     ("magnet.sandboxes.runner", "SandboxResult"),

@@ -17,7 +17,7 @@ def search_command(
     goal: Annotated[str | None, typer.Option(help="only findings of this exact goal")] = None,
     dataset: Annotated[str | None, typer.Option(help="only findings on this dataset")] = None,
     verdict: Annotated[
-        str | None, typer.Option(help="improved | no_change | worse | failed")
+        str | None, typer.Option(help="first | improved | no_change | worse | failed | rejected")
     ] = None,
     session: Annotated[str | None, typer.Option(help="only this session's findings")] = None,
     limit: Annotated[int, typer.Option(help="how many")] = 5,

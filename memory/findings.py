@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from magnet.tools.hashing import canonical_sha256
 
 # "rejected": a reviewer turned the proposal down before it ran; the analysis says why.
-Verdict = Literal["improved", "no_change", "worse", "failed", "rejected"]
+Verdict = Literal["first", "improved", "no_change", "worse", "failed", "rejected"]
 
 
 class Finding(BaseModel):

@@ -116,7 +116,7 @@ class FindingsStore:
         """A bounded digest of related findings from every session: worked, then failed."""
         hits = [h for h in self.search(goal, limit=4 * limit) if h.distance < RELATED][:limit]
         worked = [h.finding.line() for h in hits if h.finding.verdict == "improved"]
-        failed = [h.finding.line() for h in hits if h.finding.verdict != "improved"]
+        failed = [h.finding.line() for h in hits if h.finding.verdict not in ("improved", "first")]
         lines = []
         if worked:
             lines += ["What worked:", *(f"- {x}" for x in worked)]

@@ -32,7 +32,6 @@ from pydantic import BaseModel, Field
 from magnet.tools.datasets.types import DOC_SEPARATOR, Task
 
 VERSION = 1  # bump when a baseline's definition changes: old cache entries are then ignored
-BOOTSTRAP = 1000
 
 
 class Baseline(BaseModel):
@@ -131,7 +130,7 @@ def _classify(ds) -> list[Baseline]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
 
-    from magnet.tools.evaluate import classification_metrics
+    from magnet.tools.evaluate import bootstrap_interval, classification_metrics
 
     def fit():
         features = make_union(
@@ -165,19 +164,6 @@ def _classify(ds) -> list[Baseline]:
             seconds=seconds,
         )
     ]
-
-
-def bootstrap_interval(y_true, y_pred, labels: list[str], seed: int = 0) -> tuple[float, float]:
-    """95% percentile interval of balanced accuracy over resampled examples."""
-    from magnet.tools.evaluate import classification_metrics
-
-    rng = np.random.default_rng(seed)
-    n = len(y_true)
-    scores = [
-        classification_metrics(y_true[idx], y_pred[idx], labels)["balanced_accuracy"]
-        for idx in (rng.integers(0, n, n) for _ in range(BOOTSTRAP))
-    ]
-    return float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5))
 
 
 def standard_error(rate: float, n: int) -> float:

@@ -3,6 +3,9 @@
 lm         val loss (nats/token) and bits per byte
 classify   accuracy, balanced accuracy, macro F1, per-class F1, confusion matrix
 direction  hit rate, balanced accuracy, share of "up" predictions
+
+`score_run` gives a run's primary metric on a split with a 95% bootstrap interval: over
+examples (classify), days (direction) or evaluation windows (lm).
 """
 
 from __future__ import annotations
@@ -11,6 +14,27 @@ import math
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel, Field
+
+BOOTSTRAP = 1000  # resamples for a 95% percentile interval
+
+
+class Score(BaseModel):
+    """A primary metric on one split, with its 95% interval."""
+
+    split: str
+    metric: str
+    value: float
+    low: float
+    high: float
+    n: int = Field(description="examples, days or windows the interval resamples")
+    unit: str = Field(description="what n counts")
+
+    def describe(self) -> str:
+        return (
+            f"{self.split} {self.metric} {self.value:.4g} [{self.low:.4g}, {self.high:.4g}] "
+            f"(95% bootstrap over {self.n} {self.unit})"
+        )
 
 
 def bits_per_byte(nats_per_token: float, bytes_per_token: float) -> float:
@@ -56,11 +80,12 @@ def direction_metrics(y_true, y_pred) -> dict:
 def verdict(
     value: float | None, status: str, best: float | None, noise: float, higher_is_better: bool
 ) -> str:
-    """improved | no_change | worse | failed: better than the best only beyond the noise floor."""
+    """first | improved | no_change | worse | failed: better than the best only beyond the
+    noise floor; the first run has nothing to improve on."""
     if status != "ok" or value is None:
         return "failed"
     if best is None:
-        return "improved"
+        return "first"
     delta = (value - best) if higher_is_better else (best - value)
     if delta > noise:
         return "improved"
@@ -86,6 +111,49 @@ def evaluate_run(run_dir: Path, split: str, task: str, data: str) -> dict:
     model, harness_task = _harness(run_dir, task, data)
     with autocast(harness_task.cfg.precision):  # as it trained: harness and trainer agree
         return harness_task.evaluate(model, split)
+
+
+def score_run(run_dir: Path, split: str, task: str, data: str) -> Score:
+    """The run's primary metric on `split` with a 95% bootstrap interval."""
+    from magnet.tools.bitnet.precision import autocast
+
+    model, harness_task = _harness(run_dir, task, data)
+    with autocast(harness_task.cfg.precision):
+        if task == "lm":
+            losses = harness_task.window_losses(model, split).numpy()
+            bits = 1 / math.log(2) / harness_task.bytes_per_token[split]  # per nat per token
+            low, high = bootstrap(losses, np.mean)
+            return Score(
+                split=split, metric="bits_per_byte", value=float(losses.mean()) * bits,
+                low=low * bits, high=high * bits, n=len(losses), unit="windows",
+            )  # fmt: skip
+        y = np.asarray(harness_task.splits[split][-1])
+        pred = harness_task.predict(model, split).numpy()
+    labels = getattr(harness_task, "labels", ["down", "up"])
+    low, high = bootstrap_interval(y, pred, labels)
+    return Score(
+        split=split, metric="balanced_accuracy",
+        value=classification_metrics(y, pred, labels)["balanced_accuracy"], low=low, high=high,
+        n=len(y), unit="examples" if task == "classify" else "days",
+    )  # fmt: skip
+
+
+def bootstrap(values: np.ndarray, statistic, seed: int = 0) -> tuple[float, float]:
+    """95% percentile interval of `statistic` over resampled values."""
+    rng = np.random.default_rng(seed)
+    n = len(values)
+    stats = [statistic(values[rng.integers(0, n, n)]) for _ in range(BOOTSTRAP)]
+    return float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5))
+
+
+def bootstrap_interval(y_true, y_pred, labels: list[str], seed: int = 0) -> tuple[float, float]:
+    """95% percentile interval of balanced accuracy over resampled examples."""
+    pairs = np.stack([np.asarray(y_true), np.asarray(y_pred)], axis=1)
+
+    def balanced(sample: np.ndarray) -> float:
+        return classification_metrics(sample[:, 0], sample[:, 1], labels)["balanced_accuracy"]
+
+    return bootstrap(pairs, balanced, seed)
 
 
 def misclassified(run_dir: Path, data: str, limit: int = 20) -> list[dict]:

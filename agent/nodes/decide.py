@@ -1,8 +1,9 @@
 """decide: stop, or plan again.
 
-Reads: spec (target), settings (budget), experiments, tokens, best. Stops at the target,
-when a budget is spent (experiments, wall minutes of experiments, LLM tokens), or on a
-plateau (no improvement in PLATEAU experiments after the baselines).
+Reads: spec (target), settings (budget), schedule, experiments, tokens, best. The session
+stops when its scale-up has run, or when the search is over (every rung done, the target
+reached, or a cap hit: experiments, the search's share of the wall minutes, LLM tokens) and
+there is nothing to scale up (agent/rungs.py).
 Writes: stop_reason. Next: report when stopping, else plan.
 """
 
@@ -11,27 +12,19 @@ from __future__ import annotations
 from magnet.agent.deps import Deps
 from magnet.agent.state import ResearchState
 
-PLATEAU = 4
-
 
 def decide(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    reason = _stop_reason(state)
-    return {"stop_reason": reason}, reason or "continue: plan the next experiment"
+    from magnet.agent.rungs import make_schedule, next_move
 
-
-def _stop_reason(state: ResearchState) -> str | None:
-    spec, budget, done, best = state.spec, state.settings.budget, state.experiments, state.best
-    if best and spec.target is not None:
-        reached = best.value >= spec.target if spec.higher_is_better else best.value <= spec.target
-        if reached:
-            return f"target reached: {spec.metric} {best.value:.4g}"
-    if len(done) >= budget.max_experiments:
-        return f"experiment budget spent ({len(done)})"
-    if state.spent_seconds >= budget.wall_minutes * 60:
-        return f"time budget spent ({budget.wall_minutes:g} min)"
-    if state.tokens >= budget.llm_tokens:
-        return f"LLM token budget spent ({state.tokens})"
-    tail = done[-PLATEAU:]
-    if len(done) > PLATEAU + 1 and not any(e.verdict == "improved" for e in tail):
-        return f"plateau: no improvement in the last {PLATEAU} experiments"
-    return None
+    if state.schedule is None:  # a session from before schedules
+        state = state.model_copy(update={"schedule": make_schedule(state)})
+    last = state.experiments[-1]
+    if last.kind == "scaleup":
+        reason = f"the scale-up ran: {last.label} is the expert"
+        if not last.ok:
+            reason = f"the scale-up failed ({last.status}); the expert is the search's best"
+        return {"stop_reason": reason}, reason
+    move = next_move(state)
+    if move.kind == "stop":
+        return {"stop_reason": move.reason}, move.reason
+    return {}, f"continue: {move.kind} next ({move.reason})"

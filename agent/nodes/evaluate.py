@@ -1,14 +1,19 @@
-"""evaluate: the experiment's harness metric against the best so far and the noise floor.
+"""evaluate: the experiment's harness metric against the best of its rung and the noise floor.
 
 Reads: current, experiments, best, spec. The noise floor is the spread of the baseline
 seeds' values, this experiment's included when it is one (so a second seed reads as noise).
-Writes: current (best_before, verdict), noise, best when this run beats it. Next: analyze.
+A run is judged against the best run of its own rung before it (more compute is not an
+idea), the first of a rung is "first", and a scale-up against the run it scaled. A finished
+scale-up is the session's expert: the harness scores it once on the test split, with a 95%
+interval, and it becomes the best whatever its val says (export and serve use it).
+Writes: current (best_before, verdict), noise, best when this run beats it, expert.
+Next: analyze.
 """
 
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
-from magnet.agent.state import Best, ResearchState
+from magnet.agent.state import Best, Expert, ResearchState
 from magnet.tools.evaluate import noise_floor, verdict
 
 
@@ -19,15 +24,36 @@ def evaluate(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         e.value for e in [*state.experiments, cur] if e.kind == "baseline" and e.value is not None
     ]
     noise = noise_floor(seeds)
-    before = best.value if best else None  # analyze compares with this, not the new best
+    before = _best_before(state)  # analyze compares with this, not the new best
     judged = verdict(cur.value, cur.status, before, noise, hib)
     cur = cur.model_copy(update={"best_before": before, "verdict": judged})
     update: dict = {"current": cur, "noise": noise}
-    if cur.value is not None and (best is None or (cur.value > best.value) == hib):
+    expert = cur.kind == "scaleup" and cur.ok
+    if cur.value is not None and (best is None or (cur.value > best.value) == hib or expert):
         update["best"] = Best(
             experiment_id=cur.id, config=cur.config, value=cur.value, run_dir=cur.run_dir
         )
     value = "no value" if cur.value is None else f"{cur.value:.4g} {spec.metric}"
-    top = update["best"].value if "best" in update else before
-    versus = f" (best {top:.4g}, noise ±{noise:.3g})" if top is not None else ""
-    return update, f"{cur.label} · {value} · {judged}{versus} · {cur.seconds:.0f} s"
+    versus = f" (vs {before:.4g}, noise ±{noise:.3g})" if before is not None else ""
+    text = f"{cur.label} · {value} · {judged}{versus} · {cur.seconds:.0f} s"
+    if expert:
+        from magnet.tools.datasets import data_ref
+        from magnet.tools.evaluate import score_run
+
+        test = score_run(cur.run_dir, "test", spec.task, data_ref(cur.data or spec.dataset))
+        update["expert"] = Expert(
+            experiment_id=cur.id, run_dir=cur.run_dir, val=cur.value, test=test
+        )
+        text += f" · the expert: {test.describe()}"
+    return update, text
+
+
+def _best_before(state: ResearchState) -> float | None:
+    """The value this run is judged against: its parent's for a scale-up, else the best of
+    its rung so far (None for the first of a rung)."""
+    cur, sign = state.current, 1 if state.spec.higher_is_better else -1
+    if cur.kind == "scaleup":
+        parent = next((e for e in state.experiments if e.id == cur.parent), None)
+        return parent.value if parent else None
+    values = [e.value for e in state.experiments if e.rung == cur.rung and e.ok]
+    return max(values, key=lambda v: sign * v) if values else None

@@ -1,38 +1,88 @@
-"""plan: choose the next experiment.
+"""plan: choose the next experiment, as the session's schedule says.
 
-Reads: goal, spec, settings, experiments, best, feedback, review (a rejection), lessons from
-memory, the search policy's candidates. The first BASELINE_SEEDS experiments are the
-unchanged config with different seeds (their spread is the noise floor); after that
-agent/proposal.py lets the LLM pick and edit a candidate. A rejected proposal becomes a
-finding first (never proposed again; lessons say why).
-Writes: proposal, tokens, remaining_seconds, feedback (consumed); stop_reason when nothing
-untried is left. Next: review, or report when nothing is left to try.
+Reads: goal, spec, settings, schedule, experiments, best, feedback, review (a rejection),
+lessons from memory, the search policy's candidates. The first call fixes the schedule
+(tools/search/schedule.py: rungs of equal compute, then a scale-up) from the budget; a budget
+too small for one rung stops the session with the smallest one that works. Rung 0 opens with
+BASELINE_SEEDS runs of the unchanged config (their spread is the noise floor), then
+agent/proposal.py lets the LLM pick and edit a search-policy candidate; later rungs retrain
+the best of the rung before with more compute (agent/rungs.py), and the last experiment
+scales the winner up. A rejected idea becomes a finding first (never proposed again; lessons
+say why); a rejected promotion or scale-up is not proposed again.
+Writes: schedule, proposal, tokens, remaining_seconds, feedback (consumed), declined;
+stop_reason when the schedule is done. Next: review, or report when stopping.
 """
 
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
 from magnet.agent.proposal import PlanContext, choose
+from magnet.agent.rungs import Move, make_schedule, next_move
 from magnet.agent.state import Proposal, ResearchState, describe
 from magnet.tools.search.policy import Candidate
-
-BASELINE_SEEDS = 2
+from magnet.tools.search.schedule import BudgetError
 
 
 def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
+    update = {"feedback": [], "review": None}
     if state.review is not None and state.review.action == "reject":
-        _remember_rejection(state, deps)
-    n, spec = len(state.experiments), state.spec
-    remaining = state.settings.budget.wall_minutes * 60 - state.spent_seconds
-    update = {"remaining_seconds": remaining, "feedback": [], "review": None}
-    if n < BASELINE_SEEDS:
-        proposal = Proposal(
+        update |= _rejected(state, deps)
+    if state.schedule is None:
+        try:
+            update["schedule"] = make_schedule(state)
+        except BudgetError as e:
+            return {**update, "stop_reason": str(e)}, str(e)
+        deps.traces.event(state.session_id, "plan", "schedule", update["schedule"].describe())
+    kept = ("schedule", "declined")  # feedback is for this plan: it is cleared after
+    state = state.model_copy(update={k: v for k, v in update.items() if k in kept})
+    update["remaining_seconds"] = state.settings.budget.wall_minutes * 60 - state.spent_seconds
+    move = next_move(state)
+    n = len(state.experiments)
+    if move.kind == "stop":
+        return {**update, "stop_reason": move.reason}, f"done: {move.reason}"
+    if move.kind == "search":
+        return _search(state, deps, update)
+    proposal = _proposal(state, move)
+    return {**update, "proposal": proposal}, f"exp {n} · {proposal.hypothesis}"
+
+
+def _proposal(state: ResearchState, move: Move) -> Proposal:
+    """The seed, promotion or scale-up a move names: no choice to make, no LLM."""
+    n, parent, unit_s = len(state.experiments), move.parent, state.schedule.unit_s
+    if move.kind == "seed":
+        return Proposal(
             kind="baseline",
             hypothesis=f"baseline, seed {n}",
             config_diff={"seed": n},
             expected_effect="measures the noise floor",
+            estimated_seconds=unit_s,
         )
-        return {**update, "proposal": proposal}, f"exp {n} · baseline, seed {n}"
+    if move.kind == "promote":
+        units = state.schedule.rungs[move.rung].units
+        return Proposal(
+            kind="promoted",
+            hypothesis=f"rung {move.rung}: {parent.label} again with {units}× the compute",
+            config_diff=parent.diff,
+            expected_effect="whether its lead holds with more training",
+            estimated_seconds=units * unit_s,
+            rung=move.rung,
+            parent=parent.id,
+        )
+    share = state.schedule.scaleup
+    return Proposal(
+        kind="scaleup",
+        hypothesis=f"scale-up: {parent.label} with {share:.0%} of the budget ({move.reason})",
+        config_diff=parent.diff,
+        expected_effect="the session's expert, scored once on the test split",
+        estimated_seconds=share * state.schedule.budget_s,
+        rung=move.rung,
+        parent=parent.id,
+    )
+
+
+def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
+    """A rung-0 idea: the LLM's pick among the policy's candidates, never one already tried."""
+    n, spec = len(state.experiments), state.spec
     ctx = PlanContext(
         goal=state.goal,
         session_id=state.session_id,
@@ -42,7 +92,7 @@ def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         + state.feedback,
         lessons=deps.memory.lessons(state.goal),
         fixed=state.settings.fixed,
-        remaining_seconds=remaining,
+        remaining_seconds=update["remaining_seconds"],
     )
 
     def tried(diff: dict):  # this session's runs too: remember precedes record
@@ -51,10 +101,27 @@ def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     proposal, notes, tokens = choose(ctx, _candidates(state, deps), deps.llm, tried)
     for note in notes:
         deps.traces.event(state.session_id, "plan", "note", note)
-    update |= {"proposal": proposal, "tokens": state.tokens + tokens}
-    if not proposal.config_diff:
-        return {**update, "stop_reason": "nothing untried is left to propose"}, "nothing new"
+    update |= {"tokens": state.tokens + tokens}
+    if not proposal.config_diff:  # rung 0 ends here; the schedule goes on from what it has
+        return _rung0_closed(state, deps, update)
+    update["proposal"] = proposal
     return update, f"exp {n} · {describe(proposal.config_diff)} · {proposal.hypothesis}"
+
+
+def _rung0_closed(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
+    ran = sum(e.rung == 0 for e in state.experiments)
+    rungs = list(state.schedule.rungs)
+    rungs[0] = rungs[0].model_copy(update={"configs": max(ran, 1)})
+    schedule = state.schedule.model_copy(update={"rungs": rungs})
+    state = state.model_copy(update={"schedule": schedule})
+    move = next_move(state)
+    update["schedule"] = schedule
+    if move.kind in ("stop", "search"):
+        reason = "nothing untried is left to propose"
+        return {**update, "stop_reason": reason}, "nothing new"
+    proposal = _proposal(state, move)
+    text = f"exp {len(state.experiments)} · {proposal.hypothesis} (nothing untried is left)"
+    return {**update, "proposal": proposal}, text
 
 
 def _candidates(state: ResearchState, deps: Deps) -> list[Candidate]:
@@ -62,8 +129,17 @@ def _candidates(state: ResearchState, deps: Deps) -> list[Candidate]:
     last = state.experiments[-1].diagnosis if state.experiments else None
     base = state.best.config if state.best else {}
     found = deps.policy(state).candidates(base, last.kind if last else None)
-    kept = [Candidate(state.compose(c.diff)[0], c.reason, c.trial) for c in found]
+    kept = [Candidate(state.compose(c.diff)[0], c.reason) for c in found]
     return [c for c in kept if c.diff]
+
+
+def _rejected(state: ResearchState, deps: Deps) -> dict:
+    """A declined promotion or scale-up is not proposed again; a rejected idea is a finding."""
+    proposal = state.proposal
+    if proposal.parent is not None:
+        return {"declined": [*state.declined, proposal.parent]}
+    _remember_rejection(state, deps)
+    return {}
 
 
 def _remember_rejection(state: ResearchState, deps: Deps) -> None:

@@ -1,5 +1,5 @@
 """record: the experiment (and the model, when it is the new best) into the ledger's outbox,
-sent when a chain is configured; the search policy learns the result.
+sent when a chain is configured; the search policy learns each rung-0 result.
 
 Reads: current, best, spec. The outbox and the policy are keyed by experiment id, so a
 resumed node records nothing twice; a chain that is down only delays the records.
@@ -39,8 +39,8 @@ def record(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         deps.traces.event(
             sid, "record", "chain", text + (f" ({report.error})" if report.error else "")
         )
-    if cur.verdict != "failed" and cur.kind != "baseline":
-        deps.policy(state).record(cur.id, cur.diff, cur.value)
+    if cur.rung == 0:  # TPE compares runs of one fidelity
+        deps.policy(state).record(cur.id, cur.config, cur.value)
     done = cur.model_copy(update={"sandbox": cur.sandbox.model_copy(update={"metrics": []})})
     update = {"experiments": [*state.experiments, done], "current": None}
     return update, f"{cur.label} · queued for the ledger: {', '.join(queued)}"

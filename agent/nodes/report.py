@@ -1,9 +1,13 @@
-"""report: the session as Markdown: goal, the best result against the classical baselines,
-default config → best, experiments, failures, best config, and for merged specialists the
-per-domain table.
+"""report: the session as Markdown, the result first: the expert's test metric with its
+interval against the classical baselines' (or, without a scale-up, the best val result), the
+default config's rung-0 result, the schedule, then every experiment (rung, change, FLOPs,
+metric, verdict), failures, the expert's config, and for merged specialists the per-domain
+table. A direction model that does not beat the majority class by more than one standard
+error is reported as "no edge found".
 
-Reads: goal, spec, baselines, experiments, best, noise, stop_reason. Writes: report (the text), also
-saved as report.md in the session directory, and the session's summary. Next: the end.
+Reads: goal, spec, baselines, schedule, experiments, best, expert, noise, stop_reason.
+Writes: report (the text), also saved as report.md in the session directory, and the
+session's summary. Next: the end.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ def report(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     best = state.best.model_dump(mode="json") if state.best else None
     anchor = _anchor(state)
     summary = {"best": best, "report": str(path), "stop_reason": state.stop_reason}
+    if state.expert is not None:
+        summary["expert"] = state.expert.model_dump(mode="json")
     if anchor is not None:
         summary["baseline"] = anchor.model_dump()
     deps.traces.update_session(state.session_id, status="done", summary=summary)
@@ -32,34 +38,35 @@ def _markdown(state: ResearchState) -> str:
     metric = spec.metric
     baseline = next((e for e in done if e.kind == "baseline"), None)
     lines = [f"# MAGNET report: {state.goal}", ""]
-    lines += _versus_baselines(state)
+    lines += _expert(state) if state.expert else _versus_baselines(state)
+    lines += [f"- classical baseline {b.describe()}" for b in state.baselines]
+    if baseline and baseline.value is not None:
+        lines.append(
+            f"- default config, rung 0: val {baseline.value:.4g} {metric} "
+            f"(noise floor between seeds {state.noise:.3g})"
+        )
     lines += [
         f"- task: {spec.task} on `{spec.dataset}`, metric {metric}",
         f"- stopped: {state.stop_reason or 'not yet'}",
     ]
+    if state.schedule:
+        lines.append(f"- plan: {state.schedule.describe()}")
     precisions = sorted({e.precision for e in done if e.precision})
     if precisions:
         lines.append(f"- precision: {', '.join(precisions)}")
-    if baseline and baseline.value is not None and best:
-        fixed = state.settings.fixed
-        change = {k: v for k, v in best.config.items() if k != "seed" and k not in fixed}
-        how = describe(change) if change else "the default config"
-        lines.append(
-            f"- default config {baseline.value:.4g} → best {best.value:.4g} "
-            f"(noise floor {state.noise:.4g}) with {how}"
-        )
     lines += [
         "",
-        "| # | change | status | " + metric + " | verdict | steps | FLOPs | seconds |",
-        "|---|---|---|---|---|---|---|---|",
+        "| # | rung | change | status | val " + metric + " | verdict | steps | FLOPs | seconds |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for e in done:
         value = "" if e.value is None else f"{e.value:.4g}"
         change = "baseline" if e.kind == "baseline" else describe(e.diff)
+        rung = "scale-up" if e.kind == "scaleup" else e.rung
         flops = "" if e.flops is None else f"{e.flops:.3g}"
         lines.append(
-            f"| {e.number} | {change} | {e.status} | {value} | {e.verdict} | {e.steps or ''} "
-            f"| {flops} | {e.seconds:.0f} |"
+            f"| {e.number} | {rung} | {change} | {e.status} | {value} | {e.verdict} "
+            f"| {e.steps or ''} | {flops} | {e.seconds:.0f} |"
         )
     failures = [e for e in done if e.verdict == "failed"]
     if failures:
@@ -69,9 +76,43 @@ def _markdown(state: ResearchState) -> str:
             for e in failures
         ]
     if best:
-        lines += ["", "## Best", f"- config: {best.config}", f"- checkpoint: `{best.run_dir}`"]
+        title = "## Expert" if state.expert else "## Best"
+        lines += ["", title, f"- config: {best.config}", f"- checkpoint: `{best.run_dir}`"]
         lines += _domains(next((e for e in done if e.id == best.experiment_id), None))
     return "\n".join(lines) + "\n"
+
+
+def _expert(state: ResearchState) -> list[str]:
+    """The scaled-up winner on test, against the strongest baseline's test score."""
+    expert, anchor = state.expert, _anchor(state)
+    exp = next(e for e in state.experiments if e.id == expert.experiment_id)
+    compute = f", {exp.steps} steps, {exp.flops:.3g} FLOPs" if exp.flops else ""
+    lines = [f"- **expert**: {exp.label}{compute}: {expert.test.describe()}"]
+    if anchor is not None:
+        sign = 1 if anchor.higher_is_better else -1
+        margin = (expert.test.value - anchor.test) * sign
+        verdict = _margin(margin)
+        lines.append(
+            f"- **against {anchor.name}**: test {anchor.test:.4g}: the expert {verdict}"
+            + _edge(state, expert.test.value, expert.test.n)
+        )
+    return lines
+
+
+def _margin(margin: float) -> str:
+    if margin == 0:
+        return "ties it"
+    return f"beats it by {margin:.4g}" if margin > 0 else f"falls short by {-margin:.4g}"
+
+
+def _edge(state: ResearchState, value: float, n: int) -> str:
+    """Direction: balanced accuracy within one standard error of the majority class's 0.5 is
+    no edge, however it ranks."""
+    from magnet.tools.baselines import standard_error
+
+    if state.spec.task != "direction" or value > 0.5 + standard_error(0.5, n):
+        return ""
+    return " · **no edge found** (within one standard error of the majority class)"
 
 
 def _anchor(state: ResearchState) -> Baseline | None:
@@ -80,19 +121,17 @@ def _anchor(state: ResearchState) -> Baseline | None:
 
 
 def _versus_baselines(state: ResearchState) -> list[str]:
-    """The result first: the best experiment against the strongest classical baseline (val,
-    the split both were chosen on), then every baseline with its test score."""
+    """Without an expert: the best val result against the strongest baseline's val."""
     anchor, best, metric = _anchor(state), state.best, state.spec.metric
-    lines = []
-    if anchor is not None and best is not None:
-        margin = (best.value - anchor.val) * (1 if anchor.higher_is_better else -1)
-        verdict = f"beats it by {margin:.4g}" if margin > 0 else f"falls short by {-margin:.4g}"
-        lines.append(
-            f"- **result**: best {metric} {best.value:.4g} on val against {anchor.name}'s "
-            f"{anchor.val:.4g}: {verdict}"
-        )
-    lines += [f"- classical baseline {b.describe()}" for b in state.baselines]
-    return lines
+    if anchor is None or best is None:
+        return []
+    margin = (best.value - anchor.val) * (1 if anchor.higher_is_better else -1)
+    verdict = _margin(margin)
+    return [
+        f"- **result**: best {metric} {best.value:.4g} on val against {anchor.name}'s "
+        f"{anchor.val:.4g}: {verdict} (no scale-up, so no test score)"
+        + _edge(state, best.value, state.card.sizes.get("val", 0) if state.card else 0)
+    ]
 
 
 def _domains(experiment: Experiment | None) -> list[str]:

@@ -1,7 +1,8 @@
 """review: a person approves, edits, rejects or answers the proposal before anything runs.
 
-Reads: proposal, best, settings (approval), remaining_seconds. With approval `auto` it
-accepts at once; otherwise it calls `interrupt()` with an approval card and waits. Only the
+Reads: proposal, best, settings (approval), remaining_seconds, schedule. With approval
+`auto` it accepts at once; otherwise it calls `interrupt()` with an approval card (the
+session's plan of rungs and scale-up included) and waits. Only the
 interrupt lives here: a resumed node re-runs from its start, so it has no side effects and
 writes no trace. An edit's values are clipped into the search space; fixed settings stay.
 Writes: review, and the edited proposal or the reviewer's words for the next plan.
@@ -31,6 +32,7 @@ def review(state: ResearchState, deps: Deps) -> tuple[dict, None]:
         },
         "estimated_seconds": proposal.estimated_seconds,
         "remaining_seconds": state.remaining_seconds,
+        "plan": state.schedule.describe() if state.schedule else "",
         "responses": ACTIONS,
     }
     reply = ask(card)

@@ -1,10 +1,13 @@
 """run: the reviewed proposal as an experiment in the sandbox (sandboxes/experiment.py).
 
-Reads: proposal, best, settings (steps, fixed), spec. Every training experiment gets the
-compute of the default config at `steps` (tools/bitnet/compute.py): a config with twice the
-batch runs half the steps. A change of `merge` alone in a DiLoCo session re-merges the best
-run's specialists (kind remerge); `augment=N` for a classifier first has the LLM write N
-training examples for the best run's misclassified val texts.
+Reads: proposal, best, settings (steps, fixed), spec, schedule. Every training experiment of
+rung r gets the compute of the default config at `steps` times the rung's units
+(tools/bitnet/compute.py, tools/search/schedule.py): a config with twice the batch runs half
+the steps. A promotion or scale-up retrains its parent's config from scratch; the scale-up
+gets the steps its share of the budget buys at the rate this session's runs measured. A
+change of `merge` alone in a DiLoCo session re-merges the best run's specialists (kind
+remerge); `augment=N` for a classifier first has the LLM write N training examples for the
+best run's misclassified val texts.
 Writes: current (the experiment: config, outcome, harness metrics). A resumed run continues
 from the experiment's checkpoint. Next: evaluate.
 """
@@ -21,11 +24,21 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     from magnet.sandboxes.experiment import ExperimentRequest, run_experiment
 
     spec, proposal, best = state.spec, state.proposal, state.best
-    diff, config = state.compose(proposal.config_diff)
+    parent = next((e for e in state.experiments if e.id == proposal.parent), None)
+    if parent is None:
+        diff, config = state.compose(proposal.config_diff)
+    else:  # its own config, with what a reviewer edited
+        diff = proposal.config_diff
+        config = {**parent.config, **diff, **state.settings.fixed}
     n = len(state.experiments)
     remerge = spec.search_task == "diloco" and set(diff) == {"merge"} and best is not None
     settings = {k: v for k, v in config.items() if k not in SEARCH_ONLY}
     steps, flops = _equal_compute(state, settings)
+    if proposal.kind == "scaleup":
+        steps, flops = _scaled_up(state, settings, parent, steps, flops)
+    elif flops is not None and proposal.rung:
+        units = state.schedule.rungs[proposal.rung].units
+        steps, flops = steps * units, flops * units
     request = ExperimentRequest(
         task=spec.task,
         data=_training_data(state, deps, config),
@@ -42,6 +55,8 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     exp = Experiment(
         id=exp_id,
         kind="remerge" if remerge else proposal.kind,
+        rung=proposal.rung,
+        parent=proposal.parent,
         hypothesis=proposal.hypothesis,
         diff=diff,
         config=config,
@@ -49,8 +64,12 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         value=(outcome.harness or {}).get(spec.metric),
         harness=outcome.harness,
         seconds=outcome.sandbox.wall_s,
+        train_s=next(
+            (m["elapsed_s"] for m in reversed(outcome.sandbox.metrics) if "elapsed_s" in m), None
+        ),
         harness_s=outcome.harness_s,
         run_dir=outcome.run_dir,
+        data=request.data,
         precision=outcome.precision,
         steps=steps,
         flops=flops,
@@ -79,6 +98,27 @@ def _equal_compute(state: ResearchState, settings: dict) -> tuple[int, float | N
     except ConfigError:  # the sandboxed trainer says what is wrong with it
         return steps, None
     return steps_for_flops(cfg, budget), budget
+
+
+def _scaled_up(state: ResearchState, settings: dict, parent, steps: int, flops: float | None):
+    """(steps, FLOPs) the scale-up's share of the budget buys: its seconds less a run's
+    start-up and evaluation, at the training seconds per FLOP this session's runs measured;
+    never fewer steps than its parent ran."""
+    from statistics import median
+
+    from magnet.tools.bitnet.compute import steps_for_flops
+    from magnet.tools.bitnet.config import make_config
+
+    schedule = state.schedule
+    measured = [e for e in state.experiments if e.flops and e.train_s]
+    if flops is None or not measured:
+        return parent.steps or steps, flops
+    overhead = median(e.seconds - e.train_s for e in measured)
+    share = min(schedule.scaleup * schedule.budget_s, schedule.budget_s - state.spent_seconds)
+    rate = sum(e.train_s for e in measured) / sum(e.flops for e in measured)
+    cfg = make_config(state.spec.task, state.spec.dataset, settings=settings)
+    scaled = max(steps_for_flops(cfg, max(share - overhead, 0) / rate), parent.steps or steps)
+    return scaled, flops * scaled / steps
 
 
 def _training_data(state: ResearchState, deps: Deps, config: dict) -> str:

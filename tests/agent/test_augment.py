@@ -23,7 +23,9 @@ AUGMENT = json.dumps(
 def test_an_augment_experiment_trains_on_generated_examples_for_the_weak_slice(scripted_llm):
     runner = SessionRunner(magnet_home(), Llm("openai/scripted"))
     calls = scripted_llm(INTAKE, AUGMENT, batch("ham", HAM), batch("spam", SPAM))
-    settings = Settings(approve="auto", steps=8, fixed=TINY, budget=Budget(max_experiments=3))
+    settings = Settings(
+        approve="auto", steps=8, fixed=TINY, budget=Budget(max_experiments=3), scaleup=0
+    )
     sid, pending = runner.start("classify scam messages", settings)
     assert pending is None
     done = runner.state(sid).experiments

@@ -20,6 +20,8 @@ def test_a_session_on_the_local_model_runs_to_a_report(tmp_path):
         "3",
         "--steps",
         "20",
+        "--scale-up",
+        "0",
         *settings,
         home=home,
         timeout=900,

@@ -17,10 +17,11 @@ INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy
 PLAN = '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}, "estimated_seconds": 5}'
 
 
-def start(runner, goal, approve, experiments, steps, fixed=TINY):
+def start(runner, goal, approve, experiments, steps, fixed=TINY, scaleup=0.0, minutes=30):
     """A sp500 session of tiny models: (session id, pending card or None)."""
-    budget = Budget(max_experiments=experiments)
-    return runner.start(goal, Settings(approve=approve, steps=steps, fixed=fixed, budget=budget))
+    budget = Budget(max_experiments=experiments, wall_minutes=minutes)
+    settings = Settings(approve=approve, steps=steps, fixed=fixed, budget=budget, scaleup=scaleup)
+    return runner.start(goal, settings)
 
 
 @pytest.fixture
@@ -33,33 +34,48 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     runner.deps.chain = Ledger()  # a real anvil on 127.0.0.1, started per record
     scripted_llm(INTAKE, PLAN)
     sid, pending = start(
-        runner, "predict tomorrow's S&P 500 direction", "auto", experiments=3, steps=6
-    )
+        runner, "predict tomorrow's S&P 500 direction", "auto", experiments=4, steps=6,
+        scaleup=0.4, minutes=0.6,
+    )  # fmt: skip
     assert pending is None
     state = runner.state(sid)
     done = state.experiments
-    assert [e.diff for e in done] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
-    assert [e.kind for e in done] == ["baseline", "baseline", "planned"]
+    assert [e.diff for e in done[:3]] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
+    assert [e.kind for e in done] == ["baseline", "baseline", "planned", "scaleup"]
     assert all(e.status == "ok" and e.value is not None for e in done)
-    # Each run is judged against the best before it, not the best it just became.
+    # Each run is judged against the best of its rung before it; the first has nothing to beat.
     assert done[0].best_before is None and done[1].best_before == done[0].value
-    assert state.stop_reason.startswith("experiment budget spent")
-    assert "# MAGNET report" in state.report and "| 2 | lr=0.001 | ok |" in state.report
-    # The classical anchors lead the report; beating a constant needs more than its luck.
-    assert "- **result**: best balanced_accuracy" in state.report
-    assert "classical baseline majority class: val 0.5, test 0.5" in state.report
+    assert done[0].verdict == "first"
+    # The winner of rung 0 is trained further and is the expert, scored once on test.
+    expert = done[3]
+    winner = max(done[:3], key=lambda e: e.value)
+    assert expert.parent == winner.id and expert.steps > winner.steps
+    assert expert.config == winner.config and expert.best_before == winner.value
+    assert state.best.experiment_id == expert.id == state.expert.experiment_id
+    test = state.expert.test
+    assert test.split == "test" and test.unit == "days" and test.low <= test.value <= test.high
+    assert state.stop_reason.startswith("the scale-up ran")
+    assert state.schedule.rungs[0].configs == 3 and state.schedule.scaleup == 0.4
+    report = state.report
+    assert "# MAGNET report" in report and "| 2 | 0 | lr=0.001 | ok |" in report
+    assert "| 3 | scale-up | " in report
+    # The expert's test score leads, against the classical anchors' test scores.
+    assert report.splitlines()[2].startswith("- **expert**: exp 3 · scale-up")
+    assert "95% bootstrap over" in report and "- **against " in report
+    assert "classical baseline majority class: val 0.5, test 0.5" in report
     assert state.spec.target > 0.5 and len(state.baselines) == 2
     events = runner.traces.events(sid)
     nodes = [e.node for e in events]
-    assert nodes[:5] == ["intake", "data", "baselines", "plan", "run"] and nodes[-1] == "report"
+    assert nodes[:5] == ["intake", "data", "baselines", "plan", "plan"] and nodes[-1] == "report"
+    assert events[3].kind == "schedule" and "rung 0: 3 configs" in events[3].text
     assert all(e.text and "{" not in e.text for e in events if e.kind == "done")  # readable
     [judged] = [e.text for e in events if e.node == "evaluate" and "lr=0.001" in e.text]
     assert judged.startswith("exp 2 · lr=0.001 · ") and "balanced_accuracy · " in judged
-    assert "(best " in judged and "noise ±" in judged and judged.endswith(" s")
+    assert "(vs " in judged and "noise ±" in judged and judged.endswith(" s")
     rows = runner.deps.outbox.rows(sid)
     kinds = [r.kind for r in rows]
-    assert kinds[0] == "dataset" and kinds.count("experiment") == 3
-    assert 1 <= kinds.count("model") <= 3  # one per new best
+    assert kinds[0] == "dataset" and kinds.count("experiment") == 4
+    assert 2 <= kinds.count("model") <= 4  # one per new best; the expert is one
     assert all(r.record_id is not None for r in rows)  # sent by the record node
     with Ledger().registry() as registry:
         assert {c.status for c in verify(runner.deps.outbox, registry, sid)} == {"ok"}
@@ -72,6 +88,7 @@ def test_nothing_runs_before_approval_and_a_rejection_goes_back_to_plan(runner, 
     sid, card = start(runner, "predict the S&P 500 direction", "ask", experiments=1, steps=4)
     assert card["proposal"]["config_diff"] == {"seed": 0}
     assert card["responses"] == ["accept", "edit", "reject", "respond"]
+    assert card["plan"].startswith("rung 0: 1 config × 1 unit · no scale-up")
     session_dir = runner.deps.home / "sessions" / sid
     assert not list(session_dir.glob("exp-*"))  # nothing ran
     card = runner.resume(sid, {"action": "reject", "text": "use a smaller batch"})
@@ -162,7 +179,7 @@ def test_a_record_node_run_again_adds_no_second_trial_and_state_reloads_cleanly(
     runner.graph.invoke(None, before.config)  # as a resume re-runs the node
     study = runner.deps.policy(runner.state(sid)).study
     told = [t for t in study.trials if t.state.name == "COMPLETE"]
-    assert len(told) == 1  # one planned experiment, once; baselines are not trials
+    assert len(told) == 3  # each experiment once, the baseline seeds included
     assert [r.kind for r in runner.deps.outbox.rows(sid)].count("experiment") == 3
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every class in the state is registered

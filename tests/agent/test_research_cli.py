@@ -30,13 +30,15 @@ def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
     home = tmp_path / "home"
     settings = [a for s in words(TINY) for a in ("--set", s)]
     started = magnet(
-        "research", GOAL, "--max-experiments", "2", "--steps", "3", *settings, *NO_LLM, home=home
-    )
+        "research", GOAL, "--max-experiments", "2", "--steps", "3", "--scale-up", "0", *settings,
+        *NO_LLM, home=home,
+    )  # fmt: skip
     assert started.returncode == 0, started.stderr
     [session] = sessions(home)
     sid = session["id"]
     assert session["status"] == "waiting"
     assert f"magnet approve {sid}" in started.stdout and "baseline, seed 0" in started.stdout
+    assert "plan: rung 0: 2 configs × 1 unit · no scale-up" in started.stdout
     assert "intake" in started.stderr  # the live trace
 
     rejected = magnet("reject", sid, "--reason", "not yet", home=home)

@@ -29,7 +29,7 @@ from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget, Settings
 runner = SessionRunner(Path(sys.argv[1]), Llm("openai/scripted"))
 runner.start("write like Shakespeare", Settings(approve="auto", budget=Budget(max_experiments=3),
-             fixed={settings!r}, steps=120))
+             fixed={settings!r}, steps=120, scaleup=0))
 """
 
 

@@ -32,7 +32,7 @@ def test_verdict_against_the_best_and_the_noise_floor():
     assert evaluate.verdict(2.5, "ok", 2.6, 0.01, False) == "improved"  # lower is better
     assert evaluate.verdict(None, "ok", 0.9, 0.0, True) == "failed"
     assert evaluate.verdict(0.9, "timeout", None, 0.0, True) == "failed"
-    assert evaluate.verdict(0.9, "ok", None, 0.0, True) == "improved"
+    assert evaluate.verdict(0.9, "ok", None, 0.0, True) == "first"  # nothing to improve on
 
 
 def test_noise_floor_is_the_baseline_spread():

@@ -12,6 +12,8 @@ Changing batch, sequence length or model size then trades steps for size, never 
 
 from __future__ import annotations
 
+import functools
+
 from magnet.tools.bitnet.config import TrainConfig
 
 BYTE_VOCAB = 256
@@ -41,3 +43,33 @@ def steps_for_flops(cfg: TrainConfig, flops: float) -> int:
 def _vocab(cfg: TrainConfig) -> int:
     """The output head's width before the data is read: bytes, or the BPE's target size."""
     return cfg.bpe_vocab if cfg.tokenizer == "bpe" else BYTE_VOCAB
+
+
+# What a run costs besides its steps (sandbox start, imports, data, the harness's evaluation),
+# and the share of this machine's GEMM rate a training step reaches (bench/train_throughput.py
+# measures 27-77% by size and precision; small models and short runs sit at the low end).
+RUN_OVERHEAD_S = 6.0
+TRAINER_SHARE = 0.25
+
+
+def estimated_seconds(flops: float) -> float:
+    """Wall seconds of a run of `flops` on this machine, before anything has run here."""
+    return RUN_OVERHEAD_S + flops / (TRAINER_SHARE * gemm_rate())
+
+
+@functools.cache
+def gemm_rate() -> float:
+    """FLOP/s of a 1024² matmul in the precision `auto` trains in, measured once (~0.1 s)."""
+    import time
+
+    import torch
+
+    from magnet.tools.bitnet.precision import resolve
+
+    dtype = torch.bfloat16 if resolve("auto") == "bf16" else torch.float32
+    a = torch.randn(1024, 1024, dtype=dtype)
+    a @ a  # warm-up
+    start, n = time.perf_counter(), 10
+    for _ in range(n):
+        a @ a
+    return 2 * 1024**3 * n / (time.perf_counter() - start)

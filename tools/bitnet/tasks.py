@@ -61,15 +61,21 @@ class LmTask:
         return batch[:, 1:].numel()
 
     @torch.no_grad()
-    def evaluate(self, model, split: str) -> dict:
-        """Evenly spaced windows over the split, the same ones every time."""
+    def window_losses(self, model, split: str) -> torch.Tensor:
+        """Mean loss of each of evenly spaced windows over the split, the same ones every time."""
         data, t = self.splits[split], self.cfg.seq_len + 1
         n = min(self.cfg.eval_batches * self.cfg.batch_size, len(data) // t)
         starts = torch.linspace(0, len(data) - t, n).long()
-        total = 0.0
+        losses = []
         for chunk in starts.split(EVAL_BATCH):
-            total += self.loss(model, data[chunk[:, None] + torch.arange(t)]).item() * len(chunk)
-        loss = total / n
+            batch = data[chunk[:, None] + torch.arange(t)]
+            logits = model(batch[:, :-1]).float()
+            per_token = F.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none")
+            losses.append(per_token.mean(1))
+        return torch.cat(losses)
+
+    def evaluate(self, model, split: str) -> dict:
+        loss = self.window_losses(model, split).mean().item()
         return {
             "loss": loss,
             "bits_per_byte": evaluate.bits_per_byte(loss, self.bytes_per_token[split]),
@@ -163,12 +169,15 @@ class DirectionTask:
         return batch[0].shape[0] * batch[0].shape[1]
 
     @torch.no_grad()
-    def evaluate(self, model, split: str) -> dict:
-        x, y = self.splits[split]
-        preds = torch.cat(
-            [model(x[i : i + EVAL_BATCH]).argmax(-1) for i in range(0, len(y), EVAL_BATCH)]
+    def predict(self, model, split: str) -> torch.Tensor:
+        x = self.splits[split][0]
+        return torch.cat(
+            [model(x[i : i + EVAL_BATCH]).argmax(-1) for i in range(0, len(x), EVAL_BATCH)]
         )
-        return evaluate.direction_metrics(y.numpy(), preds.numpy())
+
+    def evaluate(self, model, split: str) -> dict:
+        y = self.splits[split][1]
+        return evaluate.direction_metrics(y.numpy(), self.predict(model, split).numpy())
 
 
 def make_task(ds: Dataset, tok: Tokenizer | None, cfg: TrainConfig):

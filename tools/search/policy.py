@@ -3,11 +3,14 @@
     policy = SearchPolicy(home / "study.db", "session-1", higher_is_better=False, task="lm")
     for c in policy.candidates(best_config, last_kind="diverged"):
         print(c.diff, c.reason)
-    policy.record(exp_id, diff_that_ran, value)   # every finished experiment, once each
+    policy.record(exp_id, config_that_ran, value)   # every rung-0 experiment, once each
 
-The study lives in SQLite, so it continues across a resume. TPE suggestions come from asked
-trials; the one that is run is told its value, the others are closed as FAIL ("not chosen"),
-which TPE ignores.
+The study lives in SQLite, so it continues across a resume, and holds only real trials: each
+experiment that ran, with every searched setting's value (its default where it set none) and
+its metric, or FAIL. TPE samples from a scratch copy of it in memory, seeded by the number of
+trials, so suggestions never leave asked-but-unrun trials behind. The space is broad (model
+shape, batch, sequence length, schedule, tokenizer): experiments run at equal compute, so a
+bigger model or batch is a trade-off the search may make, never free compute.
 """
 
 from __future__ import annotations
@@ -45,11 +48,12 @@ RULES: dict[str, list[tuple[str, dict]]] = {
         ("no measurable change, so a different direction: twice the batch", {"batch_size": 2.0}),
     ],
 }
-# TPE tunes the optimiser only: its early trials are random, and a random model size or
-# batch can cost many times the baseline. Size changes come from the failure rules and the
-# planner.
-TPE_KEYS = ("lr", "warmup_steps", "weight_decay")
 MERGES = ("ties", "average")
+# Search keys that are not training settings, so never sampled: the agent makes those.
+NOT_SAMPLED = ("augment", "merge")
+# A sample's batch is halved until a step reads at most this many tokens (twice the default):
+# at equal compute a huge batch costs steps, but it also costs memory the sandbox caps.
+MAX_TOKENS_PER_STEP = 8192
 # What a setting is when no experiment changed it: the trainer's own defaults, plus the two
 # search keys that are not training settings.
 SEARCH_ONLY_DEFAULTS = {"merge": "diloco", "augment": 0}
@@ -60,7 +64,6 @@ ADDITIVE = ("n_layers", "augment")  # rules add to these; they multiply the rest
 class Candidate:
     diff: dict
     reason: str
-    trial: int | None = None  # the Optuna trial it came from
 
 
 class SearchPolicy:
@@ -71,19 +74,18 @@ class SearchPolicy:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage.parent.mkdir(parents=True, exist_ok=True)
-        self._optuna, self.task = optuna, task
+        self._optuna, self.task, self.seed = optuna, task, seed
+        self.direction = "maximize" if higher_is_better else "minimize"
         self.study = optuna.create_study(
             study_name=name,
             storage=f"sqlite:///{storage}",
             load_if_exists=True,
-            direction="maximize" if higher_is_better else "minimize",
-            sampler=optuna.samplers.TPESampler(seed=seed),
+            direction=self.direction,
         )
 
     def candidates(self, base: dict, last_kind: str | None = None, n: int = 3) -> list[Candidate]:
         """Rule candidates for the last diagnosis (for merged specialists, other ways to
-        merge them too), then TPE suggestions, up to n."""
-        self._close_unchosen()
+        merge them too), then TPE suggestions as changes from `base`, up to n."""
         rules = [
             self._rule(base, reason, change) for reason, change in RULES.get(last_kind or "", [])
         ]
@@ -92,32 +94,47 @@ class SearchPolicy:
                 self._rule(base, f"combine the specialists by {m}", {"merge": m}) for m in MERGES
             ]
         found = [c for c in rules if c is not None][:n]
-        for _ in range(n - len(found)):
-            trial = self.study.ask(self._distributions())
-            found.append(Candidate(dict(trial.params), "TPE suggestion", trial.number))
+        for params in self._suggest(n - len(found)):
+            diff = {k: v for k, v in params.items() if v != base.get(k, default(k))}
+            if diff:
+                found.append(Candidate(diff, "TPE suggestion"))
         return found
 
-    def record(
-        self, experiment_id: str, diff: dict, value: float | None, trial: int | None = None
-    ) -> None:
-        """A finished experiment: its own trial is told, any other run is added as a trial,
-        once per experiment id (a resumed session may record the same experiment again)."""
+    def record(self, experiment_id: str, config: dict, value: float | None) -> None:
+        """A finished experiment as a trial, once per experiment id (a resumed session may
+        record the same experiment again): every sampled setting's value, default or not."""
         key = f"recorded:{experiment_id}"
         if key in self.study.user_attrs:
             return
-        states = self._optuna.trial.TrialState
-        params = {k: v for k, v in clip(diff)[0].items() if k in self._distributions()}
-        if trial is not None:
-            if value is None:
-                self.study.tell(trial, state=states.FAIL)
-            else:
-                self.study.tell(trial, value)
-        elif value is not None:
-            dists = {k: d for k, d in self._distributions().items() if k in params}
-            self.study.add_trial(
-                self._optuna.trial.create_trial(params=params, distributions=dists, value=value)
+        dists = self._distributions()
+        values = clip({k: config.get(k, default(k)) for k in dists}, self.task)[0]
+        trial = self._optuna.trial
+        self.study.add_trial(
+            trial.create_trial(
+                params=values,
+                distributions={k: dists[k] for k in values},
+                value=value,
+                state=trial.TrialState.COMPLETE if value is not None else trial.TrialState.FAIL,
             )
+        )
         self.study.set_user_attr(key, value)
+
+    def _suggest(self, n: int) -> list[dict]:
+        """n TPE samples from a scratch study holding the real trials: nothing asked is kept."""
+        if n <= 0:
+            return []
+        dists = self._distributions()
+        states = self._optuna.trial.TrialState
+        done = [
+            t
+            for t in self.study.get_trials(deepcopy=False, states=(states.COMPLETE,))
+            if t.distributions == {k: dists[k] for k in t.distributions}
+            and set(t.params) == set(dists)
+        ]
+        sampler = self._optuna.samplers.TPESampler(seed=self.seed + len(done))
+        scratch = self._optuna.create_study(direction=self.direction, sampler=sampler)
+        scratch.add_trials(done)
+        return [_fit(scratch.ask(dists).params) for _ in range(n)]
 
     def _rule(self, base: dict, reason: str, change: dict) -> Candidate | None:
         """None when the rule changes nothing here (no such setting for the task, or the
@@ -133,10 +150,11 @@ class SearchPolicy:
         return Candidate(diff, reason) if diff else None
 
     def _distributions(self) -> dict:
+        """Every searched setting that does something for this task, as Optuna sees it."""
         d = self._optuna.distributions
         out = {}
         for key, p in SPACE.items():
-            if key not in TPE_KEYS:
+            if key in NOT_SAMPLED or self.task not in p.tasks:
                 continue
             if p.choices:
                 out[key] = d.CategoricalDistribution(p.choices)
@@ -146,10 +164,14 @@ class SearchPolicy:
                 out[key] = d.FloatDistribution(p.low, p.high, log=p.log)
         return out
 
-    def _close_unchosen(self) -> None:
-        running = self._optuna.trial.TrialState.RUNNING
-        for t in self.study.get_trials(deepcopy=False, states=(running,)):
-            self.study.tell(t.number, state=self._optuna.trial.TrialState.FAIL)
+
+def _fit(params: dict) -> dict:
+    """A sample whose step fits in memory (every width in SPACE takes every head count)."""
+    params = dict(params)
+    seq = params.get("seq_len", default("seq_len"))
+    while params.get("batch_size", 0) > 1 and params["batch_size"] * seq > MAX_TOKENS_PER_STEP:
+        params["batch_size"] //= 2
+    return params
 
 
 def default(key: str):

@@ -48,12 +48,16 @@ SPACE: dict[str, Param] = {
     "weight_decay": Param(0.0, 0.3),
     "grad_clip": Param(0.3, 2.0),
     "stage2_start": Param(0.5, 0.95),
+    "stage2_lr_scale": Param(0.1, 1.0),
     "batch_size": Param(choices=(8, 16, 32, 64)),
     "seq_len": Param(choices=(64, 128, 256, 512), tasks=TEXT),
     "n_layers": Param(1, 8, integer=True),
     "d_model": Param(choices=(256, 512)),
+    "n_heads": Param(choices=(2, 4, 8)),
     "ffn_dim": Param(choices=(256, 512, 768, 1024, 1536)),
     "tokenizer": Param(choices=("byte", "bpe"), tasks=("lm", "classify")),
+    "bpe_vocab": Param(choices=(1024, 2048, 4096, 8192), tasks=("lm", "classify")),
+    "class_weighted": Param(choices=(True, False), tasks=("classify",)),
     # Failure-driven examples the LLM writes for the best run's misclassified validation
     # texts, added to the train split only (agent/nodes/run.py, tools/datasets/augment.py).
     "augment": Param(0, 1000, integer=True, tasks=("classify",)),

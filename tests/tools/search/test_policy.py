@@ -50,8 +50,8 @@ def test_failure_rules_come_first(tmp_path):
     found = policy.candidates({"lr": 4e-3, "batch_size": 32}, last_kind="diverged", n=3)
     assert found[0].diff == {"lr": 4e-3 * 0.3} and "lower the learning rate" in found[0].reason
     assert found[1].diff == {"warmup_steps": 60}
-    assert found[2].reason == "TPE suggestion" and found[2].trial is not None
-    assert set(found[2].diff) == {"lr", "warmup_steps", "weight_decay"}  # never model size
+    assert found[2].reason == "TPE suggestion" and found[2].diff
+    assert set(found[2].diff) <= set(SPACE) - {"augment", "merge", "class_weighted"}
     oom = policy.candidates({"batch_size": 32}, last_kind="oom", n=1)
     assert oom[0].diff == {"batch_size": 16}
 
@@ -74,19 +74,32 @@ def test_clip_drops_settings_the_task_does_not_use():
     assert clean == {"lr": 1e-3} and notes == ["dropped 'tokenizer': it does nothing for direction"]
 
 
-def test_the_study_persists_and_learns_across_instances(tmp_path):
+def test_the_study_holds_only_real_trials_with_every_setting_and_persists(tmp_path):
     path = tmp_path / "study.db"
     first = SearchPolicy(path, "s", higher_is_better=False, task="lm")
-    first.record("s-000", {"lr": 2e-3}, 2.9)  # a run that did not come from TPE
+    first.record("s-000", {"lr": 2e-3}, 2.9)
     suggestion = first.candidates({}, n=1)[0]
-    first.record("s-001", suggestion.diff, 2.7, suggestion.trial)
-    unused = first.candidates({}, n=2)  # asked, never run
+    first.record("s-001", suggestion.diff, 2.7)
+    first.record("s-002", {"n_layers": 8}, None)  # a failed run
+    unused = first.candidates({}, n=2)  # suggested, never run: nothing of them is kept
     again = SearchPolicy(path, "s", higher_is_better=False, task="lm")  # e.g. after a resume
-    states = [t.state.name for t in again.study.trials]
-    assert states[:2] == ["COMPLETE", "COMPLETE"] and len(unused) == 2
-    again.candidates({}, n=1)  # closes the two unused asks
-    assert [t.state.name for t in again.study.trials][2:4] == ["FAIL", "FAIL"]
+    trials = again.study.trials
+    assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE", "FAIL"] and len(unused) == 2
+    space = {k for k, p in SPACE.items() if "lm" in p.tasks} - {"augment", "merge"}
+    assert all(set(t.params) == space for t in trials)  # defaults filled in
+    assert trials[0].params["lr"] == 2e-3 and trials[0].params["n_layers"] == 4
     assert again.study.best_value == 2.7
+    # Suggestions depend on the trials alone, so a resumed session proposes the same ones.
+    assert [c.diff for c in again.candidates({}, n=2)] == [c.diff for c in unused]
+
+
+def test_a_suggestion_never_reads_more_tokens_per_step_than_memory_allows(tmp_path):
+    from magnet.tools.search.policy import MAX_TOKENS_PER_STEP, default
+
+    policy = SearchPolicy(tmp_path / "s.db", "s", higher_is_better=False, task="lm")
+    for c in policy.candidates({}, n=30):
+        batch, seq = (c.diff.get(k, default(k)) for k in ("batch_size", "seq_len"))
+        assert batch * seq <= MAX_TOKENS_PER_STEP
 
 
 def test_an_experiment_recorded_again_after_a_resume_adds_no_second_trial(tmp_path):

@@ -1,0 +1,136 @@
+"""Where a session is in its schedule (tools/search/schedule.py), and what comes next.
+
+    move = next_move(state)     # seed | search | promote | scaleup | stop
+
+Rung 0 holds the default config's seeds and the planner's ideas, all at one unit of compute.
+Rung r > 0 retrains the best configs of rung r - 1 (one per config: seeds count once) with
+ETA**r units. The search ends when every rung is done, the target is reached, or a cap is hit
+(experiments, the search's share of the minutes, LLM tokens); then the winner, the best run
+of the highest rung, is scaled up with the rest of the budget, once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from magnet.agent.state import Experiment, ResearchState
+from magnet.tools.search.schedule import Schedule
+
+BASELINE_SEEDS = 2
+
+
+class Move(BaseModel):
+    kind: Literal["seed", "search", "promote", "scaleup", "stop"]
+    rung: int = 0
+    parent: Experiment | None = None
+    reason: str = ""
+
+
+def make_schedule(state: ResearchState) -> Schedule:
+    """The plan for this budget: a unit's seconds estimated from its FLOPs and this machine's
+    GEMM rate (raises BudgetError when not even one rung fits)."""
+    from magnet.tools.bitnet.compute import estimated_seconds, train_flops
+    from magnet.tools.bitnet.config import make_config
+    from magnet.tools.errors import ConfigError
+    from magnet.tools.search.schedule import plan_schedule
+
+    settings, spec = state.settings, state.spec
+    scaleup = settings.scaleup if spec.search_task != "diloco" else 0.0
+    try:
+        fixed = {k: v for k, v in settings.fixed.items() if k not in ("augment", "merge")}
+        unit = make_config(spec.task, spec.dataset, steps=settings.steps, settings=fixed)
+        unit_s = estimated_seconds(train_flops(unit))
+    except ConfigError:  # the sandboxed trainer will say what is wrong with it
+        unit_s = estimated_seconds(0)
+    if spec.search_task == "diloco":
+        unit_s *= max(len(spec.domains), 1)  # a specialist per domain
+    return plan_schedule(
+        settings.budget.wall_minutes * 60, unit_s, settings.budget.max_experiments, scaleup
+    )
+
+
+def next_move(state: ResearchState) -> Move:
+    reason = search_over(state)
+    if reason is None:
+        move = _search_move(state)
+        if move is not None:
+            return move
+        reason = "every rung is done"
+    winner = _winner(state)
+    if state.schedule.scaleup and winner is not None and not _scaled(state):
+        rung = len(state.schedule.rungs)  # a phase of its own, after the last rung
+        return Move(kind="scaleup", rung=rung, parent=winner, reason=reason)
+    if _scaled(state):
+        reason = "the scale-up is done"
+    elif state.schedule.scaleup and winner is None:
+        reason += "; no run finished, so nothing to scale up"
+    return Move(kind="stop", reason=reason)
+
+
+def search_over(state: ResearchState) -> str | None:
+    """Why the search is over though rungs remain: target, caps; None while it goes on."""
+    spec, budget, best, done = state.spec, state.settings.budget, state.best, state.experiments
+    if best and spec.target is not None:
+        reached = best.value >= spec.target if spec.higher_is_better else best.value <= spec.target
+        if reached:
+            return f"target reached: {spec.metric} {best.value:.4g}"
+    searched = [e for e in done if e.kind != "scaleup"]
+    cap = budget.max_experiments - (1 if state.schedule.scaleup else 0)
+    if len(searched) >= cap:
+        return f"experiment budget spent ({len(done)})"
+    spent = sum(e.seconds for e in searched)
+    if spent >= state.schedule.search_s:
+        return f"time budget spent ({spent / 60:.1f} of {state.schedule.search_s / 60:.1f} min)"
+    if state.tokens >= budget.llm_tokens:
+        return f"LLM token budget spent ({state.tokens})"
+    return None
+
+
+def _search_move(state: ResearchState) -> Move | None:
+    """The next run of the first rung that is not full, or None when every rung is done."""
+    for rung, size in enumerate(r.configs for r in state.schedule.rungs):
+        ran = [e for e in state.experiments if e.rung == rung]
+        if rung == 0:
+            if len(ran) >= size:
+                continue
+            seeds = sum(e.kind == "baseline" for e in ran)
+            return Move(kind="seed" if seeds < BASELINE_SEEDS else "search", reason="rung 0")
+        parents = {e.parent for e in ran} | set(state.declined)
+        left = [e for e in promoted(state, rung) if e.id not in parents]
+        if left:
+            return Move(kind="promote", rung=rung, parent=left[0], reason=f"rung {rung}")
+    return None
+
+
+def promoted(state: ResearchState, rung: int) -> list[Experiment]:
+    """The best runs of rung - 1 that rung retrains, one per config (seeds count once)."""
+    size = state.schedule.rungs[rung].configs
+    return _ranked([e for e in state.experiments if e.rung == rung - 1], state)[:size]
+
+
+def _winner(state: ResearchState) -> Experiment | None:
+    """The best run of the highest rung any run finished in."""
+    searched = [e for e in state.experiments if e.kind != "scaleup" and e.ok]
+    if not searched:
+        return None
+    top = max(e.rung for e in searched)
+    return _ranked([e for e in searched if e.rung == top], state)[0]
+
+
+def _ranked(runs: list[Experiment], state: ResearchState) -> list[Experiment]:
+    """Finished runs, best first, the better of two runs of one config (seeds apart) only."""
+    sign = 1 if state.spec.higher_is_better else -1
+    ranked = sorted((e for e in runs if e.ok), key=lambda e: -sign * e.value)
+    seen, out = set(), []
+    for e in ranked:
+        key = tuple(sorted((k, v) for k, v in e.config.items() if k != "seed"))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+def _scaled(state: ResearchState) -> bool:
+    return any(e.kind == "scaleup" for e in state.experiments)

@@ -1,0 +1,139 @@
+"""Does a research session beat what a user would do instead, on the same splits?
+
+    python bench/research.py [--data shakespeare] [--budget-minutes 12] [--steps 100]
+                             [--max-experiments 8] [--set seq_len=128] [--model openai/...]
+
+Three contenders, in one run on this machine:
+  session   `magnet research` with --approve auto and the budget (the LLM: --model, default
+            the embedded local model), chain off; its expert's test metric with a 95% interval.
+  default   the default config (with the same --set values) trained once with the session's
+            total training FLOPs, from scratch, in the same sandbox; scored by the harness on
+            test with the same interval. Equal FLOPs favours the session: its start-ups,
+            evaluations and LLM calls are free here.
+  classical the harness's classical baseline (xz for text, TF-IDF + logistic regression for
+            classification, majority class / logistic regression for direction), test.
+Prints one JSON object: each contender's test metric, interval, wall seconds and FLOPs, and
+the session's margin over the other two (positive: the session is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TASKS = {"shakespeare": "lm", "python-stdlib": "lm", "sms-spam": "classify", "sp500": "direction"}
+GOALS = {
+    "lm": "build a ternary language model of this text",
+    "classify": "classify these messages",
+    "direction": "predict tomorrow's direction",
+}
+
+
+def session(args, home: Path) -> tuple[dict, float]:
+    """Run one session in its own MAGNET_HOME: (its final state, wall seconds)."""
+    from magnet.agent.session import SessionRunner
+    from magnet.tools.llm import Llm
+
+    task = TASKS[args.data]
+    argv = [
+        sys.executable, "-m", "magnet.agent.cli", "research", GOALS[task], "--data", args.data,
+        "--approve", "auto", "--budget-minutes", str(args.budget_minutes), "--steps",
+        str(args.steps), "--max-experiments", str(args.max_experiments), "--chain", "off",
+        *[a for s in args.set for a in ("--set", s)],
+        *(["--model", args.model] if args.model else []),
+    ]  # fmt: skip
+    start = time.perf_counter()
+    done = subprocess.run(
+        argv, env={**os.environ, "MAGNET_HOME": str(home)}, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"the session failed:\n{done.stderr[-3000:]}")
+    runner = SessionRunner(home, Llm(args.model or "openai/unused"))
+    sid = runner.traces.sessions()[0].id
+    return runner.state(sid), wall
+
+
+def default_run(args, flops: float, work: Path) -> tuple[dict, float, int]:
+    """The default config with the session's FLOPs: (test score, wall seconds, steps)."""
+    from magnet.sandboxes.experiment import run_training
+    from magnet.tools.bitnet.compute import steps_for_flops
+    from magnet.tools.bitnet.config import make_config, parse_settings
+    from magnet.tools.bitnet.train import TrainRequest
+    from magnet.tools.datasets import data_ref
+    from magnet.tools.evaluate import score_run
+
+    task, fixed = TASKS[args.data], parse_settings(args.set)
+    steps = steps_for_flops(make_config(task, args.data, settings=fixed), flops)
+    start = time.perf_counter()
+    outcome = run_training(
+        TrainRequest(task=task, data=args.data, steps=steps, settings=fixed), work
+    )
+    wall = time.perf_counter() - start
+    if outcome.sandbox.status != "ok":
+        raise SystemExit(f"the default run ended {outcome.sandbox.status}")
+    test = score_run(outcome.run_dir, "test", task, data_ref(args.data))
+    return test.model_dump(), wall, steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="shakespeare", choices=sorted(TASKS))
+    parser.add_argument("--budget-minutes", type=float, default=12)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--max-experiments", type=int, default=8)
+    parser.add_argument("--set", action="append", default=[], help="key=value for every run")
+    parser.add_argument("--model", default=None, help="litellm model for the session's LLM")
+    args = parser.parse_args()
+
+    from magnet.tools.baselines import best_of, classical_baselines
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        state, session_wall = session(args, root / "home")
+        if state.expert is None:
+            raise SystemExit(f"the session ended without an expert: {state.stop_reason}")
+        flops = sum(e.flops or 0 for e in state.experiments)
+        default, default_wall, default_steps = default_run(args, flops, root / "default")
+        anchor = best_of(classical_baselines(TASKS[args.data], args.data, root / "home"))
+    sign = 1 if state.spec.higher_is_better else -1
+    expert = state.expert.test
+    print(
+        json.dumps(
+            {
+                "data": args.data,
+                "budget_minutes": args.budget_minutes,
+                "steps": args.steps,
+                "set": args.set,
+                "metric": expert.metric,
+                "session": {
+                    "test": expert.value, "low": expert.low, "high": expert.high,
+                    "wall_s": round(session_wall, 1), "flops": flops,
+                    "experiments": len(state.experiments),
+                    "plan": state.schedule.describe(), "expert": state.expert.experiment_id,
+                    "expert_config": state.best.config, "stop_reason": state.stop_reason,
+                },
+                "default_same_flops": {
+                    **{k: default[k] for k in ("value", "low", "high")},
+                    "wall_s": round(default_wall, 1), "steps": default_steps,
+                },
+                "classical": {
+                    "name": anchor.name, "test": anchor.test, "low": anchor.test_low,
+                    "high": anchor.test_high,
+                },
+                "session_minus_default": sign * (expert.value - default["value"]),
+                "session_minus_classical": sign * (expert.value - anchor.test),
+            },
+            indent=2,
+        )
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

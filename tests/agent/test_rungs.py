@@ -1,0 +1,88 @@
+"""Successive halving in a session: rungs of equal compute, promotion, the scale-up."""
+
+from pathlib import Path
+
+import pytest
+
+from magnet.agent.rungs import next_move
+from magnet.agent.session import SessionRunner
+from magnet.agent.state import Budget, Experiment, ResearchSpec, ResearchState, Settings
+from magnet.tools.llm import Llm
+from magnet.tools.search.schedule import Rung, Schedule
+from tests.conftest import TINY
+
+INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
+
+
+def _run(n: int, value, rung=0, diff=None, kind="planned", parent=None) -> Experiment:
+    diff = diff if diff is not None else {"lr": 0.001 * (n + 1)}
+    return Experiment(
+        id=f"s-{n:03d}", kind=kind, rung=rung, parent=parent, diff=diff, config=diff,
+        status="ok" if value is not None else "crashed", value=value, run_dir=Path("x"),
+    )  # fmt: skip
+
+
+def _state(experiments, scaleup=0.4, declined=()) -> ResearchState:
+    schedule = Schedule(
+        rungs=[Rung(configs=4, units=1), Rung(configs=2, units=3)], scaleup=scaleup,
+        budget_s=3600, unit_s=10,
+    )  # fmt: skip
+    return ResearchState(
+        session_id="s", goal="g", settings=Settings(budget=Budget(max_experiments=20)),
+        spec=ResearchSpec(task="classify", dataset="sms-spam", metric="balanced_accuracy"),
+        schedule=schedule, experiments=experiments, declined=list(declined),
+    )  # fmt: skip
+
+
+def test_the_best_configs_of_a_rung_are_promoted_once_each_seeds_counting_once():
+    seeds = [
+        _run(0, 0.80, diff={"seed": 0}, kind="baseline"),
+        _run(1, 0.85, diff={"seed": 1}, kind="baseline"),
+    ]
+    assert next_move(_state(seeds)).kind == "search"
+    rung0 = [*seeds, _run(2, 0.70), _run(3, None)]  # a failed run is never promoted
+    move = next_move(_state(rung0))
+    assert (move.kind, move.rung, move.parent.id) == ("promote", 1, "s-001")  # seed 1 is better
+    after = [*rung0, _run(4, 0.9, rung=1, diff={"seed": 1}, kind="promoted", parent="s-001")]
+    assert next_move(_state(after)).parent.id == "s-002"  # seed 0 is the same config
+    assert next_move(_state(rung0, declined=["s-001"])).parent.id == "s-002"
+    done = [*after, _run(5, 0.95, rung=1, kind="promoted", parent="s-002")]
+    move = next_move(_state(done))
+    assert (move.kind, move.parent.id, move.reason) == ("scaleup", "s-005", "every rung is done")
+    assert move.rung == 2  # after the last rung
+    scaled = [*done, _run(6, 0.96, rung=2, kind="scaleup", parent="s-005")]
+    assert next_move(_state(scaled)).kind == "stop"
+    assert next_move(_state(done, scaleup=0)).kind == "stop"
+
+
+def test_a_search_where_every_run_failed_stops_without_a_scale_up():
+    failed = [_run(n, None, kind="baseline" if n < 2 else "planned") for n in range(4)]
+    move = next_move(_state(failed))
+    assert move.kind == "stop" and "no run finished, so nothing to scale up" in move.reason
+
+
+@pytest.mark.integration
+def test_a_session_retrains_the_best_of_rung_0_with_three_times_the_compute(tmp_path, scripted_llm):
+    scripted_llm(
+        INTAKE,
+        '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}}',
+        '{"hypothesis": "a higher lr", "config_diff": {"lr": 0.01}}',
+    )
+    runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"))
+    settings = Settings(
+        approve="auto", steps=4, fixed=TINY, budget=Budget(max_experiments=6), scaleup=0
+    )
+    sid, _ = runner.start("predict the S&P 500 direction", settings)
+    state = runner.state(sid)
+    assert state.schedule.rungs == [Rung(configs=4, units=1), Rung(configs=2, units=3)]
+    rung0 = [e for e in state.experiments if e.rung == 0]
+    rung1 = [e for e in state.experiments if e.rung == 1]
+    assert len(rung0) == 4 and len(rung1) == 2
+    assert all(e.kind == "promoted" and e.steps == 3 * rung0[0].steps for e in rung1)
+    parents = {e.id: e for e in rung0}
+    for e in rung1:  # the same config, trained from scratch with more compute
+        assert e.config == parents[e.parent].config and e.flops == pytest.approx(
+            3 * parents[e.parent].flops
+        )
+    assert len({e.parent for e in rung1}) == 2 and rung1[0].verdict == "first"
+    assert "| 4 | 1 | " in state.report and state.stop_reason.startswith("experiment budget spent")
