@@ -17,6 +17,7 @@ from langgraph.graph import END, START, StateGraph
 
 from magnet.agent.deps import Deps
 from magnet.agent.goal import GENERATE
+from magnet.agent.llm_calls import trace_call
 from magnet.agent.nodes.analyze import analyze
 from magnet.agent.nodes.baselines import baselines
 from magnet.agent.nodes.data import data
@@ -78,7 +79,11 @@ def _traced(node, deps: Deps):
     name = node.__name__
 
     def traced(state: ResearchState) -> dict:
+        deps.llm.disabled = state.llm_off  # the preflight's verdict, across a resume too
+        deps.llm.drain()
         update, text = node(state, deps)
+        for call in deps.llm.drain():
+            trace_call(deps.traces, state.session_id, name, call)
         if text is not None:  # the review nodes re-run on resume: they write nothing
             shown = {k: v for k, v in update.items() if k not in ("experiments", "report")}
             data = to_jsonable_python(shown, exclude_none=True, fallback=str)

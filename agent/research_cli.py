@@ -43,6 +43,14 @@ def research_command(
             "read from $MAGNET_API_KEY (a keyless local server gets a placeholder)"
         ),
     ] = None,
+    llm_optional: Annotated[
+        bool,
+        typer.Option(
+            "--llm-optional",
+            help="when the LLM fails its check at the start, go on with the search policy alone "
+            "(default: stop with the error before anything runs)",
+        ),
+    ] = False,
     steps: Annotated[
         int, typer.Option(help="steps of the default config in rung 0; sets every run's compute")
     ] = 200,
@@ -87,6 +95,7 @@ def research_command(
         fixed=parse_settings(base),  # a bad --set fails before anything starts
         budget=Budget(max_experiments=max_experiments, wall_minutes=budget_minutes),
         scaleup=scale_up,
+        llm_optional=llm_optional,
     )
     runner = _runner(model, api_base, _ledger(chain, chain_id))
     sid, card = runner.start(goal, settings, data=data)
@@ -324,7 +333,8 @@ def _print_card(card: dict) -> None:
         f"  change: {escape(change) or 'none: the config as it is'}\n"
         f"  estimated {p.get('estimated_seconds', 0):.0f} s of "
         f"{card['remaining_seconds']:.0f} s left"
-        + (f"\n  plan: {escape(card['plan'])}" if card.get("plan") else ""),
+        + (f"\n  plan: {escape(card['plan'])}" if card.get("plan") else "")
+        + (f"\n  [yellow]{escape(card['llm_off'])}[/]" if card.get("llm_off") else ""),
         highlight=False,
     )
 

@@ -60,14 +60,35 @@ class SessionRunner:
         self, goal: str, settings: Settings | None = None, data: str | None = None
     ) -> tuple[str, dict | None]:
         """A new session on `goal` (with `data`, a dataset named by the user)."""
+        settings = settings or Settings()
+        llm_off = self._preflight(settings)
         sid = self.traces.create_session(goal)
         llm = self.deps.llm  # remembered so that resume/approve talk to the same model
         chain = self.deps.chain and self.deps.chain.model_dump(mode="json")  # no key in it
         self.traces.update_session(
             sid, summary={"model": llm.model, "api_base": llm.api_base, "chain": chain}
         )
-        state = ResearchState(session_id=sid, goal=goal, data=data, settings=settings or Settings())
+        if llm_off:
+            self.traces.event(sid, "intake", "llm", f"LLM not used: {llm_off}")
+        state = ResearchState(
+            session_id=sid, goal=goal, data=data, settings=settings, llm_off=llm_off
+        )
         return sid, self._go(sid, state)
+
+    def _preflight(self, settings: Settings) -> str | None:
+        """Check the LLM before anything is created or run: its failure raises LlmError, or
+        with `llm_optional` is the reason the session goes on without it."""
+        from magnet.tools.errors import LlmError
+
+        try:
+            self.deps.llm.check()
+        except LlmError as e:
+            if not settings.llm_optional:
+                raise LlmError(
+                    f"{e}; --llm-optional goes on with the search policy alone"
+                ) from None
+            return f"going on with the search policy alone (--llm-optional): {e}"
+        return None
 
     def resume(self, sid: str, reply: dict | None = None) -> dict | None:
         """Continue (answering the pending card with `reply`); a finished session stays as

@@ -49,6 +49,9 @@ class Settings(BaseModel):
     scaleup: float = Field(
         0.4, ge=0, lt=1, description="share of the wall minutes that trains the winner further"
     )
+    llm_optional: bool = Field(
+        False, description="an LLM that fails its preflight: go on with the search policy alone"
+    )
 
 
 class ResearchSpec(BaseModel):
@@ -162,6 +165,7 @@ class ResearchState(BaseModel):
     schedule: Schedule | None = Field(None, description="rungs and scale-up, fixed at the start")
     declined: list[str] = Field([], description="experiments the reviewer would not retrain")
     tokens: int = Field(0, description="LLM tokens used")
+    llm_off: str | None = Field(None, description="why the LLM is not used (its preflight)")
     experiments: list[Experiment] = []
     best: Best | None = None
     expert: Expert | None = None

@@ -63,11 +63,15 @@ def scripted_llm(monkeypatch):
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
+    from magnet.tools.llm.client import Ping
+
     real = litellm.completion
     replies: list = []
     calls: list = []
 
     def completion(**kwargs):
+        if kwargs.get("response_format") is Ping:  # a session's preflight: the model is up
+            return real(**kwargs, mock_response='{"ok": true}')
         calls.append(kwargs["messages"])
         reply = replies.pop(0)
         if isinstance(reply, Exception):

@@ -63,3 +63,8 @@ def first_problem(e, nothing: str = "value", hide: tuple[str, ...] = ()) -> str:
     loc = [str(p) for p in err["loc"]]
     where = ".".join(p for p in loc if p not in hide) or ".".join(loc) or nothing
     return f"{where}: {err['msg'].removeprefix('Value error, ')}"
+
+
+class LlmError(MagnetError):
+    """The planner LLM cannot be used (unreachable, refusing, or answering nonsense); shown
+    to users."""

@@ -6,20 +6,25 @@ table. A direction model that does not beat the majority class by more than one 
 error is reported as "no edge found".
 
 Reads: goal, spec, baselines, schedule, experiments, best, expert, noise, stop_reason.
-Writes: report (the text), also saved as report.md in the session directory, and the
+Writes: report (the text), also saved as report.md in the session directory with the plot
+of the val metric against cumulative training FLOPs beside it (compute.png), and the
 session's summary. Next: the end.
 """
 
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
+from magnet.agent.llm_calls import FALLBACKS
 from magnet.agent.state import Experiment, ResearchState, describe
 from magnet.tools.baselines import Baseline, best_of
 
+PLOT = "compute.png"
+
 
 def report(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    text = _markdown(state)
     path = state.session_dir(deps.home) / "report.md"
+    plotted = _plot(state, path.parent / PLOT)
+    text = _markdown(state, _llm(state, deps), plotted)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     best = state.best.model_dump(mode="json") if state.best else None
@@ -33,7 +38,7 @@ def report(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     return {"report": text}, f"report: {path}"
 
 
-def _markdown(state: ResearchState) -> str:
+def _markdown(state: ResearchState, llm_lines: list[str], plotted: bool = False) -> str:
     spec, done, best = state.spec, state.experiments, state.best
     metric = spec.metric
     baseline = next((e for e in done if e.kind == "baseline"), None)
@@ -68,6 +73,8 @@ def _markdown(state: ResearchState) -> str:
             f"| {e.number} | {rung} | {change} | {e.status} | {value} | {e.verdict} "
             f"| {e.steps or ''} | {flops} | {e.seconds:.0f} |"
         )
+    if plotted:
+        lines += ["", f"![val {metric} against cumulative training compute]({PLOT})"]
     failures = [e for e in done if e.verdict == "failed"]
     if failures:
         lines += ["", "## Failures"]
@@ -79,7 +86,7 @@ def _markdown(state: ResearchState) -> str:
         title = "## Expert" if state.expert else "## Best"
         lines += ["", title, f"- config: {best.config}", f"- checkpoint: `{best.run_dir}`"]
         lines += _domains(next((e for e in done if e.id == best.experiment_id), None))
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", *llm_lines]) + "\n"
 
 
 def _expert(state: ResearchState) -> list[str]:
@@ -113,6 +120,42 @@ def _edge(state: ResearchState, value: float, n: int) -> str:
     if state.spec.task != "direction" or value > 0.5 + standard_error(0.5, n):
         return ""
     return " · **no edge found** (within one standard error of the majority class)"
+
+
+def _llm(state: ResearchState, deps: Deps) -> list[str]:
+    """The last lines: how the LLM did, counted from the trace (so a resume loses nothing)."""
+    calls = [e.data for e in deps.traces.events(state.session_id) if e.kind == "llm" and e.data]
+    failed = [c for c in calls if not c.get("ok")]
+    fell_back = [c for c in failed if c.get("fallback") == FALLBACKS["plan"]]
+    off = [f"- the LLM was not used: {state.llm_off}"] if state.llm_off else []
+    return [
+        *off,
+        f"LLM: {len(calls)} calls, {len(failed)} failed, {len(fell_back)} fell back to the policy",
+    ]
+
+
+def _plot(state: ResearchState, path) -> bool:
+    """The metric against cumulative compute, beside the report; False when there is nothing
+    to plot (no FLOPs counted, e.g. merged specialists) or it cannot be written."""
+    from magnet.tools.plots import metric_vs_compute
+
+    points, total = [], 0.0
+    for e in state.experiments:
+        total += e.flops or 0
+        if e.flops and e.value is not None:
+            group = "scale-up" if e.kind == "scaleup" else f"rung {e.rung}"
+            points.append((total, e.value, group))
+    if not points:
+        return False
+    anchor = _anchor(state)
+    try:
+        metric_vs_compute(
+            points, state.spec.metric, state.spec.higher_is_better, path,
+            anchor=(anchor.name, anchor.val) if anchor else None,
+        )  # fmt: skip
+    except OSError:  # e.g. a full disk: the report itself matters more
+        return False
+    return True
 
 
 def _anchor(state: ResearchState) -> Baseline | None:

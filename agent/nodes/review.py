@@ -33,6 +33,7 @@ def review(state: ResearchState, deps: Deps) -> tuple[dict, None]:
         "estimated_seconds": proposal.estimated_seconds,
         "remaining_seconds": state.remaining_seconds,
         "plan": state.schedule.describe() if state.schedule else "",
+        "llm_off": f"LLM not used: {state.llm_off}" if state.llm_off else "",
         "responses": ACTIONS,
     }
     reply = ask(card)

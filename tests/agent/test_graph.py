@@ -59,12 +59,21 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     report = state.report
     assert "# MAGNET report" in report and "| 2 | 0 | lr=0.001 | ok |" in report
     assert "| 3 | scale-up | " in report
+    assert "![val balanced_accuracy against cumulative training compute](compute.png)" in report
+    png = runner.deps.home / "sessions" / sid / "compute.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     # The expert's test score leads, against the classical anchors' test scores.
     assert report.splitlines()[2].startswith("- **expert**: exp 3 · scale-up")
     assert "95% bootstrap over" in report and "- **against " in report
     assert "classical baseline majority class: val 0.5, test 0.5" in report
     assert state.spec.target > 0.5 and len(state.baselines) == 2
     events = runner.traces.events(sid)
+    llm = [e for e in events if e.kind == "llm"]
+    assert [(e.node, e.text) for e in llm] == [("intake", "LLM intake: answered")] * 1 + [
+        ("plan", "LLM plan: answered")
+    ]
+    assert report.rstrip().endswith("LLM: 2 calls, 0 failed, 0 fell back to the policy")
+    events = [e for e in events if e.kind != "llm"]
     nodes = [e.node for e in events]
     assert nodes[:5] == ["intake", "data", "baselines", "plan", "plan"] and nodes[-1] == "report"
     assert events[3].kind == "schedule" and "rung 0: 3 configs" in events[3].text

@@ -25,13 +25,23 @@ def sessions(home) -> list[dict]:
     return json.loads(result.stdout)
 
 
+def test_an_llm_that_fails_its_preflight_stops_the_session_before_anything_is_made(tmp_path):
+    home = tmp_path / "home"
+    refused = magnet("research", GOAL, *NO_LLM, home=home)
+    [line] = refused.stderr.strip().splitlines()  # one line, nothing else
+    assert refused.returncode == 1 and line.startswith("Error: the LLM openai/unreachable at ")
+    assert "at http://127.0.0.1:9 gave no usable answer" in line and "Connection" in line
+    assert "Give Feedback" not in refused.stdout + refused.stderr  # litellm's own banner
+    assert "--llm-optional" in line and sessions(home) == []
+
+
 @pytest.mark.integration
 def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
     home = tmp_path / "home"
     settings = [a for s in words(TINY) for a in ("--set", s)]
     started = magnet(
         "research", GOAL, "--max-experiments", "2", "--steps", "3", "--scale-up", "0", *settings,
-        *NO_LLM, home=home,
+        *NO_LLM, "--llm-optional", home=home,
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
     [session] = sessions(home)
@@ -39,6 +49,13 @@ def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
     assert session["status"] == "waiting"
     assert f"magnet approve {sid}" in started.stdout and "baseline, seed 0" in started.stdout
     assert "plan: rung 0: 2 configs × 1 unit · no scale-up" in started.stdout
+    # The LLM failed its preflight: said in the card and the trace, and the session went on.
+    card = " ".join(started.stdout.split())  # the console wraps long lines
+    assert (
+        "LLM not used: going on with the search policy alone (--llm-optional): the LLM "
+        "openai/unreachable at http://127.0.0.1:9 gave no usable answer" in card
+    )
+    assert "LLM not used: going on with the search policy alone" in started.stderr
     assert "intake" in started.stderr  # the live trace
 
     rejected = magnet("reject", sid, "--reason", "not yet", home=home)
@@ -68,6 +85,8 @@ def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
     ] == {"seed": 1}
     finished = magnet("approve", sid, home=home)
     assert finished.returncode == 0 and "# MAGNET report" in finished.stdout
+    assert "- the LLM was not used: going on with the search policy alone" in finished.stdout
+    assert "LLM: 0 calls, 0 failed, 0 fell back to the policy" in finished.stdout
     assert sessions(home)[0]["status"] == "done"
     full = magnet("watch", sid, "--json", home=home)
     events = [json.loads(x) for x in full.stdout.splitlines() if x.startswith("{")]

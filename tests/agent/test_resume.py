@@ -22,7 +22,7 @@ STARTER = """
 import os, sys, litellm
 from pathlib import Path
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-real, replies = litellm.completion, [{intake!r}]
+real, replies = litellm.completion, ['{{"ok": true}}', {intake!r}]  # preflight, intake
 litellm.completion = lambda **kw: real(**kw, mock_response=replies.pop(0))  # scripted LLM
 from magnet.tools.llm import Llm
 from magnet.agent.session import SessionRunner

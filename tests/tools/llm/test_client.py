@@ -66,46 +66,23 @@ def openai_server():
     """A keyless OpenAI-compatible endpoint on 127.0.0.1 (as Ollama or llama.cpp serve one):
     answers every chat completion with one scripted JSON reply and records the headers."""
     import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    seen = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            seen.append({k.lower(): v for k, v in self.headers.items()})
-            body = json.dumps(
-                {
-                    "id": "x",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": "smol",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "finish_reason": "stop",
-                            "message": {
-                                "role": "assistant",
-                                "content": '{"hypothesis": "h", "lr": 0.001}',
-                            },
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
+    reply = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "smol",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": '{"hypothesis": "h", "lr": 0.001}'},
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+    }
+    server, url, seen = _serving(200, "application/json", json.dumps(reply).encode())
+    yield url, seen
     server.shutdown()
 
 
@@ -138,3 +115,99 @@ def test_a_server_that_is_not_listening_is_a_connection_error_not_missing_creden
     assert answer.value is None and len(answer.errors) == 1
     assert "Missing credentials" not in answer.errors[0]
     assert "Connection" in answer.errors[0]
+
+
+def _serving(status: int, content_type: str, body: bytes):
+    """An HTTP server on 127.0.0.1 that answers every request with one fixed response:
+    (server, its /v1 URL, the headers of each request it got)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1", seen
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body", "says"),
+    [
+        (401, "application/json", b'{"error": {"message": "invalid api key"}}', "invalid api key"),
+        (200, "text/html", b"<html><body>a login page</body></html>", "Error"),
+        (None, None, None, "Connection"),  # nothing listens on the port
+    ],
+)
+def test_the_preflight_fails_in_one_line_naming_the_model_the_url_and_the_reason(
+    status, content_type, body, says, monkeypatch
+):
+    import socket
+
+    from magnet.tools.errors import LlmError
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    if status is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            server, url = None, f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    else:
+        server, url, _ = _serving(status, content_type, body)
+    llm = Llm("openai/smol", api_base=url)
+    with pytest.raises(LlmError) as e:
+        llm.check()
+    message = str(e.value)
+    assert "\n" not in message and says in message
+    assert message.startswith(f"the LLM openai/smol at {url} gave no usable answer")
+    if server:
+        server.shutdown()
+
+
+def test_a_disabled_llm_asks_nothing_and_calls_are_logged_for_the_trace(scripted_llm):
+    calls = scripted_llm('{"hypothesis": "h", "lr": 0.001}', "not json", "still not")
+    llm = Llm("openai/scripted")
+    assert llm.ask("plan", "propose", Proposal).value is not None
+    assert llm.ask("plan", "propose", Proposal).value is None
+    logged = llm.drain()
+    assert [(c.name, c.ok) for c in logged] == [("plan", True), ("plan", False)]
+    assert "invalid answer" in logged[1].error and llm.drain() == []
+    llm.disabled = "its preflight failed"
+    answer = llm.ask("plan", "propose", Proposal)
+    assert answer.value is None and "LLM not used (its preflight failed)" in answer.errors[0]
+    assert len(calls) == 3 and llm.drain() == []  # nothing was sent
+
+
+@pytest.mark.integration
+def test_the_local_model_served_by_llama_cpp_over_http_plans_through_litellm(monkeypatch):
+    """The embedded SmolLM2, served as `magnet serve` serves a GGUF (llama.cpp's OpenAI-
+    compatible server on 127.0.0.1), reached as `openai/NAME` + api_base, keyless."""
+    from magnet.agent.goal import read_goal
+    from magnet.agent.proposal import PlanContext, choose
+    from magnet.tools.llm.local import model_path
+    from magnet.tools.search.policy import Candidate
+    from tests.tools.export.test_serve import free_port, serving
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("MAGNET_API_KEY", raising=False)
+    with serving(model_path("smollm2-135m-instruct"), free_port()) as url:
+        llm = Llm("openai/smol", api_base=url)
+        llm.check()
+        spec, notes, tokens = read_goal("classify scam messages", llm)
+        assert spec.task == "classify" and tokens > 0
+        ctx = PlanContext(goal="classify scam messages", session_id="s", spec=spec)
+        candidates = [Candidate({"lr": 0.001}, "lower lr"), Candidate({"batch_size": 32}, "b")]
+        proposal, notes, tokens = choose(ctx, candidates, llm, lambda diff: None)
+        assert tokens > 0 and proposal.config_diff
+        assert all(c.name in ("preflight", "intake", "plan") for c in llm.drain())
