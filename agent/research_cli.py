@@ -82,6 +82,9 @@ def research_command(
     trains the winner with --scale-up of the minutes and scores it once on the test split.
     The plan is shown in the first review card and kept across a resume.
 
+    At a card: accept, rung (accept it and the rest of its rung), edit, reject, respond;
+    later, from any shell: magnet approve ID [--rung] [--set k=v] | magnet reject ID.
+
     A local model server as the planner: Ollama, --model openai/llama3.2 --api-base
     http://127.0.0.1:11434/v1; vLLM, --model openai/Qwen/Qwen2.5-7B-Instruct --api-base
     http://127.0.0.1:8000/v1.
@@ -200,12 +203,18 @@ def resume_command(session_id: str) -> None:
 def approve_command(
     session_id: str,
     changes: Annotated[list[str] | None, typer.Option("--set", help="edit: key=value")] = None,
+    rung: Annotated[
+        bool, typer.Option("--rung", help="also accept the rest of this card's rung unasked")
+    ] = False,
 ) -> None:
-    """Accept the pending proposal (with --set, an edited one) and continue."""
+    """Accept the pending proposal (with --set, an edited one) and continue.
+
+    Example: magnet approve ID --rung     (this card and every later one of its rung)
+    """
     from magnet.tools.settings import parse_pairs
 
     reply = {"action": "edit", "set": parse_pairs(changes)} if changes else {"action": "accept"}
-    _answer(session_id, reply)
+    _answer(session_id, {**reply, "rest_of_rung": rung})
 
 
 def reject_command(
@@ -241,8 +250,11 @@ def _converse(runner, sid: str, card: dict | None) -> None:
                 f"waiting for review: magnet approve {sid} | magnet reject {sid} --reason ..."
             )
             return
-        action = typer.prompt("accept / edit / reject / respond", default="accept")
-        reply: dict = {"action": action}
+        action = typer.prompt("accept / rung (accept its rest too) / edit / reject / respond",
+                              default="accept")  # fmt: skip
+        reply: dict = {"action": "accept", "rest_of_rung": True} if action == "rung" else {
+            "action": action
+        }  # fmt: skip
         if action == "edit":
             from magnet.tools.settings import parse_pairs
 

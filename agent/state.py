@@ -95,6 +95,9 @@ class ReviewReply(BaseModel):
     action: Action
     set: dict[str, Scalar] = Field({}, description="edit: new values")
     text: str = Field("", description="reject / respond: why")
+    rest_of_rung: bool = Field(
+        False, description="accept / edit: accept every later card of this rung unasked"
+    )
 
 
 class Experiment(BaseModel):
@@ -164,6 +167,7 @@ class ResearchState(BaseModel):
     baselines: list[Baseline] = Field([], description="classical anchors on the same splits")
     schedule: Schedule | None = Field(None, description="rungs and scale-up, fixed at the start")
     declined: list[str] = Field([], description="experiments the reviewer would not retrain")
+    accepted_rung: int | None = Field(None, description="a rung the reviewer accepted whole")
     tokens: int = Field(0, description="LLM tokens used")
     llm_off: str | None = Field(None, description="why the LLM is not used (its preflight)")
     experiments: list[Experiment] = []

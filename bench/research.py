@@ -63,6 +63,7 @@ def session(args, home: Path) -> tuple[dict, float]:
 def default_run(args, flops: float, work: Path) -> tuple[dict, float, int]:
     """The default config with the session's FLOPs: (test score, wall seconds, steps)."""
     from magnet.sandboxes.experiment import run_training
+    from magnet.sandboxes.limits import Limits
     from magnet.tools.bitnet.compute import steps_for_flops
     from magnet.tools.bitnet.config import make_config, parse_settings
     from magnet.tools.bitnet.train import TrainRequest
@@ -72,9 +73,8 @@ def default_run(args, flops: float, work: Path) -> tuple[dict, float, int]:
     task, fixed = TASKS[args.data], parse_settings(args.set)
     steps = steps_for_flops(make_config(task, args.data, settings=fixed), flops)
     start = time.perf_counter()
-    outcome = run_training(
-        TrainRequest(task=task, data=args.data, steps=steps, settings=fixed), work
-    )
+    request = TrainRequest(task=task, data=args.data, steps=steps, settings=fixed)
+    outcome = run_training(request, work, Limits(wall_seconds=6 * 3600))  # long by design
     wall = time.perf_counter() - start
     if outcome.sandbox.status != "ok":
         raise SystemExit(f"the default run ended {outcome.sandbox.status}")

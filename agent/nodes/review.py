@@ -5,7 +5,9 @@ Reads: proposal, best, settings (approval), remaining_seconds, schedule. With ap
 session's plan of rungs and scale-up included) and waits. Only the
 interrupt lives here: a resumed node re-runs from its start, so it has no side effects and
 writes no trace. An edit's values are clipped into the search space; fixed settings stay.
-Writes: review, and the edited proposal or the reviewer's words for the next plan.
+A reply with `rest_of_rung` also accepts every later card of that rung (not the scale-up).
+Writes: review, accepted_rung, and the edited proposal or the reviewer's words for the next
+plan.
 Next: run (accept, edit) or plan (reject, respond).
 """
 
@@ -21,9 +23,10 @@ ACTIONS = ["accept", "edit", "reject", "respond"]
 
 
 def review(state: ResearchState, deps: Deps) -> tuple[dict, None]:
-    if state.settings.approve == "auto":
-        return {"review": ReviewReply(action="accept")}, None
     proposal = state.proposal
+    whole_rung = proposal.kind != "scaleup" and proposal.rung == state.accepted_rung
+    if state.settings.approve == "auto" or whole_rung:
+        return {"review": ReviewReply(action="accept")}, None
     base = state.best.config if state.best else {}
     card = {
         "proposal": proposal.model_dump(mode="json"),
@@ -38,6 +41,8 @@ def review(state: ResearchState, deps: Deps) -> tuple[dict, None]:
     }
     reply = ask(card)
     update: dict = {"review": reply}
+    if reply.rest_of_rung and reply.action in ("accept", "edit"):
+        update["accepted_rung"] = proposal.rung
     if reply.action == "edit":
         from magnet.tools.search.space import clip
 

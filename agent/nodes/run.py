@@ -51,7 +51,8 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     exp_id = f"{state.session_id}-{n:03d}"
     work = state.session_dir(deps.home) / f"exp-{n:03d}"
     with deps.progress(exp_id, steps) as on_metric:
-        outcome = run_experiment(request, work, deps.sandbox_limits, on_metric=on_metric)
+        limits = _limits(state, deps, flops)
+        outcome = run_experiment(request, work, limits, on_metric=on_metric)
     exp = Experiment(
         id=exp_id,
         kind="remerge" if remerge else proposal.kind,
@@ -98,6 +99,19 @@ def _equal_compute(state: ResearchState, settings: dict) -> tuple[int, float | N
     except ConfigError:  # the sandboxed trainer says what is wrong with it
         return steps, None
     return steps_for_flops(cfg, budget), budget
+
+
+def _limits(state: ResearchState, deps: Deps, flops: float | None):
+    """The sandbox's limits, with a wall clock of at least three times what this run's FLOPs
+    took at the slowest rate this session measured (start-up included, so it errs long): a
+    promotion or scale-up is long by design, not a runaway."""
+    from magnet.sandboxes.limits import Limits
+
+    rates = [e.seconds / e.flops for e in state.experiments if e.flops and e.seconds]
+    if flops is None or not rates:
+        return deps.sandbox_limits
+    base = deps.sandbox_limits or Limits()
+    return base.model_copy(update={"wall_seconds": max(base.wall_seconds, 3 * max(rates) * flops)})
 
 
 def _scaled_up(state: ResearchState, settings: dict, parent, steps: int, flops: float | None):

@@ -32,3 +32,23 @@ def test_fixed_settings_set_the_reference_and_bad_configs_keep_the_steps():
         train_flops(make_config("lm", "x", steps=100, settings=fixed))
     )
     assert _equal_compute(_state(), {"d_model": 300}) == (100, None)  # the trainer says why
+
+
+def test_a_long_run_gets_a_wall_clock_from_the_rate_measured_not_the_default_timeout(tmp_path):
+    from pathlib import Path
+
+    from magnet.agent.deps import Deps
+    from magnet.agent.nodes.run import _limits
+    from magnet.agent.state import Experiment
+    from magnet.sandboxes.limits import Limits
+
+    deps = Deps(home=tmp_path, llm=None, traces=None, sandbox_limits=Limits(wall_seconds=600))
+    state = _state()
+    assert _limits(state, deps, 1e12) == deps.sandbox_limits  # nothing measured yet
+    ran = Experiment(
+        id="s-000", kind="baseline", diff={}, config={}, status="ok", value=1.0,
+        seconds=40, flops=4e12, run_dir=Path("x"),
+    )  # fmt: skip
+    state = state.model_copy(update={"experiments": [ran]})
+    assert _limits(state, deps, 4e12).wall_seconds == 600  # a unit: the default holds
+    assert _limits(state, deps, 4e13).wall_seconds == 3 * 400  # ten units: 3 × 400 s

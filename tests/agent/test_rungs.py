@@ -86,3 +86,18 @@ def test_a_session_retrains_the_best_of_rung_0_with_three_times_the_compute(tmp_
         )
     assert len({e.parent for e in rung1}) == 2 and rung1[0].verdict == "first"
     assert "| 4 | 1 | " in state.report and state.stop_reason.startswith("experiment budget spent")
+
+
+@pytest.mark.integration
+def test_a_reviewer_may_accept_the_rest_of_a_rung_with_one_answer(tmp_path, scripted_llm):
+    scripted_llm(INTAKE, '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}}')
+    runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"))
+    settings = Settings(
+        approve="ask", steps=3, fixed=TINY, budget=Budget(max_experiments=3), scaleup=0
+    )
+    sid, card = runner.start("predict the S&P 500 direction", settings)
+    assert card["proposal"]["config_diff"] == {"seed": 0}
+    assert runner.resume(sid, {"action": "accept", "rest_of_rung": True}) is None  # no more cards
+    state = runner.state(sid)
+    assert [e.diff for e in state.experiments] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
+    assert state.accepted_rung == 0 and state.report
