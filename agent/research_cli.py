@@ -23,9 +23,12 @@ def research_command(
         str | None, typer.Option(help="dataset name or path (else from the goal)")
     ] = None,
     budget_minutes: Annotated[
-        float, typer.Option(help="minutes of experiments: sets the rungs and the scale-up")
+        float,
+        typer.Option(min=0.1, help="minutes of experiments: sets the rungs and the scale-up"),
     ] = 30,
-    max_experiments: Annotated[int, typer.Option(help="experiments, baselines included")] = 8,
+    max_experiments: Annotated[
+        int, typer.Option(min=1, help="experiments, baselines and scale-up included")
+    ] = 8,
     approve: Annotated[
         Literal["ask", "auto"],
         typer.Option(help="ask: review each experiment; auto: run without asking"),
@@ -52,12 +55,16 @@ def research_command(
         ),
     ] = False,
     steps: Annotated[
-        int, typer.Option(help="steps of the default config in rung 0; sets every run's compute")
+        int,
+        typer.Option(min=1, help="steps of the default config in rung 0; sets every run's compute"),
     ] = 200,
     scale_up: Annotated[
         float,
         typer.Option(
-            "--scale-up", help="share of --budget-minutes that trains the winner last (0: none)"
+            "--scale-up",
+            min=0.0,
+            max=0.9,
+            help="share of --budget-minutes that trains the winner last (0: none)",
         ),
     ] = 0.4,
     base: Annotated[

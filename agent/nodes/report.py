@@ -130,7 +130,8 @@ def _llm(state: ResearchState, deps: Deps) -> list[str]:
     off = [f"- the LLM was not used: {state.llm_off}"] if state.llm_off else []
     return [
         *off,
-        f"LLM: {len(calls)} calls, {len(failed)} failed, {len(fell_back)} fell back to the policy",
+        f"LLM: {len(calls)} call{'' if len(calls) == 1 else 's'}, {len(failed)} failed, "
+        f"{len(fell_back)} fell back to the policy",
     ]
 
 

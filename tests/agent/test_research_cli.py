@@ -33,6 +33,8 @@ def test_an_llm_that_fails_its_preflight_stops_the_session_before_anything_is_ma
     assert "at http://127.0.0.1:9 gave no usable answer" in line and "Connection" in line
     assert "Give Feedback" not in refused.stdout + refused.stderr  # litellm's own banner
     assert "--llm-optional" in line and sessions(home) == []
+    bad = magnet("research", GOAL, "--scale-up", "1.5", home=home)
+    assert bad.returncode == 2 and "Invalid value for '--scale-up'" in bad.stderr
 
 
 @pytest.mark.integration

@@ -101,3 +101,14 @@ def test_a_reviewer_may_accept_the_rest_of_a_rung_with_one_answer(tmp_path, scri
     state = runner.state(sid)
     assert [e.diff for e in state.experiments] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
     assert state.accepted_rung == 0 and state.report
+
+
+def test_a_budget_too_small_for_one_run_stops_before_anything_runs(tmp_path, scripted_llm):
+    scripted_llm(INTAKE)
+    runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"))
+    budget = Budget(max_experiments=8, wall_minutes=0.05)  # 3 s: a run's start-up alone is 6
+    sid, card = runner.start("predict the S&P 500 direction", Settings(fixed=TINY, budget=budget))
+    state = runner.state(sid)
+    assert card is None and state.experiments == []
+    assert "the smallest budget that works is --budget-minutes" in state.stop_reason
+    assert state.stop_reason in state.report
