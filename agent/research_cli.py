@@ -269,8 +269,8 @@ def _converse(runner, sid: str, card: dict | None) -> None:
         elif action in ("reject", "respond"):
             reply["text"] = typer.prompt("why")
         card = runner.resume(sid, reply)
-    console.line(runner.state(sid).report or "")
     console.out.print(f"session: {sid}", highlight=False)
+    console.line(runner.state(sid).report or "")  # its last line is the result
 
 
 def _ledger(chain: str, chain_id: int | None):

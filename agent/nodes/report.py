@@ -86,7 +86,26 @@ def _markdown(state: ResearchState, llm_lines: list[str], plotted: bool = False)
         title = "## Expert" if state.expert else "## Best"
         lines += ["", title, f"- config: {best.config}", f"- checkpoint: `{best.run_dir}`"]
         lines += _domains(next((e for e in done if e.id == best.experiment_id), None))
-    return "\n".join([*lines, "", *llm_lines]) + "\n"
+    return "\n".join([*lines, "", *llm_lines, "", _last_line(state)]) + "\n"
+
+
+def _last_line(state: ResearchState) -> str:
+    """The result in one line, last, where a terminal leaves it: the expert's test metric
+    beside the strongest baseline's."""
+    anchor, metric, expert = _anchor(state), state.spec.metric, state.expert
+    if expert is not None:
+        t = expert.test
+        line = f"expert: test {metric} {t.value:.4g} [{t.low:.4g}, {t.high:.4g}]"
+        if anchor is not None:
+            interval = (
+                f" [{anchor.test_low:.4g}, {anchor.test_high:.4g}]" if anchor.test_low else ""
+            )
+            line += f" · {anchor.name}: test {anchor.test:.4g}{interval}"
+        return line
+    if state.best is None:
+        return "no expert: no run finished"
+    line = f"best: val {metric} {state.best.value:.4g} (no scale-up, so no test score)"
+    return line + (f" · {anchor.name}: val {anchor.val:.4g}" if anchor else "")
 
 
 def _expert(state: ResearchState) -> list[str]:

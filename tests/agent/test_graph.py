@@ -72,7 +72,12 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     assert [(e.node, e.text) for e in llm] == [("intake", "LLM intake: answered")] * 1 + [
         ("plan", "LLM plan: answered")
     ]
-    assert report.rstrip().endswith("LLM: 2 calls, 0 failed, 0 fell back to the policy")
+    assert "\nLLM: 2 calls, 0 failed, 0 fell back to the policy\n" in report
+    last = report.rstrip().splitlines()[-1]  # the result, where a terminal leaves it
+    assert (
+        last.startswith("expert: test balanced_accuracy ")
+        and " · majority class: test 0.5 [" in last
+    )
     events = [e for e in events if e.kind != "llm"]
     nodes = [e.node for e in events]
     assert nodes[:5] == ["intake", "data", "baselines", "plan", "plan"] and nodes[-1] == "report"
