@@ -31,24 +31,35 @@ class Move(BaseModel):
 def make_schedule(state: ResearchState) -> Schedule:
     """The plan for this budget: a unit's seconds estimated from its FLOPs and this machine's
     GEMM rate (raises BudgetError when not even one rung fits)."""
-    from magnet.tools.bitnet.compute import estimated_seconds, train_flops
-    from magnet.tools.bitnet.config import make_config
-    from magnet.tools.errors import ConfigError
+    from magnet.tools.bitnet.compute import estimated_seconds
     from magnet.tools.search.schedule import plan_schedule
 
     settings, spec = state.settings, state.spec
     scaleup = settings.scaleup if spec.search_task != "diloco" else 0.0
-    try:
-        fixed = {k: v for k, v in settings.fixed.items() if k not in ("augment", "merge")}
-        unit = make_config(spec.task, spec.dataset, steps=settings.steps, settings=fixed)
-        unit_s = estimated_seconds(train_flops(unit))
-    except ConfigError:  # the sandboxed trainer will say what is wrong with it
-        unit_s = estimated_seconds(0)
+    unit_s = estimated_seconds(unit_flops(state) or 0)
     if spec.search_task == "diloco":
         unit_s *= max(len(spec.domains), 1)  # a specialist per domain
     return plan_schedule(
         settings.budget.wall_minutes * 60, unit_s, settings.budget.max_experiments, scaleup
     )
+
+
+def unit_flops(state: ResearchState) -> float | None:
+    """One unit: the default config's training FLOPs at `--steps`, with the fixed settings;
+    None when the trainer would refuse that config (the sandboxed run says why)."""
+    from magnet.tools.bitnet.compute import train_flops
+    from magnet.tools.bitnet.config import make_config
+    from magnet.tools.errors import ConfigError
+    from magnet.tools.search.policy import SEARCH_ONLY
+
+    settings, spec = state.settings, state.spec
+    fixed = {k: v for k, v in settings.fixed.items() if k not in SEARCH_ONLY}
+    try:
+        return train_flops(
+            make_config(spec.task, spec.dataset, steps=settings.steps, settings=fixed)
+        )
+    except ConfigError:
+        return None
 
 
 def next_move(state: ResearchState) -> Move:

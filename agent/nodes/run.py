@@ -15,9 +15,9 @@ from the experiment's checkpoint. Next: evaluate.
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
+from magnet.agent.rungs import unit_flops
 from magnet.agent.state import Experiment, ResearchState
-
-SEARCH_ONLY = ("augment", "merge")  # search keys that are not training settings
+from magnet.tools.search.policy import SEARCH_ONLY
 
 
 def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
@@ -85,16 +85,15 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
 def _equal_compute(state: ResearchState, settings: dict) -> tuple[int, float | None]:
     """(steps, FLOPs): the steps at which this config spends what the default config (with
     the fixed settings) spends in `steps`. DiLoCo sessions keep their steps."""
-    from magnet.tools.bitnet.compute import steps_for_flops, train_flops
+    from magnet.tools.bitnet.compute import steps_for_flops
     from magnet.tools.bitnet.config import make_config
     from magnet.tools.errors import ConfigError
 
     spec, steps = state.spec, state.settings.steps
-    if spec.search_task == "diloco":
+    budget = unit_flops(state)
+    if spec.search_task == "diloco" or budget is None:
         return steps, None
-    fixed = {k: v for k, v in state.settings.fixed.items() if k not in SEARCH_ONLY}
     try:
-        budget = train_flops(make_config(spec.task, spec.dataset, steps=steps, settings=fixed))
         cfg = make_config(spec.task, spec.dataset, settings=settings)
     except ConfigError:  # the sandboxed trainer says what is wrong with it
         return steps, None

@@ -49,14 +49,13 @@ RULES: dict[str, list[tuple[str, dict]]] = {
     ],
 }
 MERGES = ("ties", "average")
-# Search keys that are not training settings, so never sampled: the agent makes those.
-NOT_SAMPLED = ("augment", "merge")
 # A sample's batch is halved until a step reads at most this many tokens (twice the default):
 # at equal compute a huge batch costs steps, but it also costs memory the sandbox caps.
 MAX_TOKENS_PER_STEP = 8192
 # What a setting is when no experiment changed it: the trainer's own defaults, plus the two
 # search keys that are not training settings.
 SEARCH_ONLY_DEFAULTS = {"merge": "diloco", "augment": 0}
+SEARCH_ONLY = tuple(SEARCH_ONLY_DEFAULTS)  # never sampled, never passed to the trainer
 ADDITIVE = ("n_layers", "augment")  # rules add to these; they multiply the rest
 
 
@@ -154,7 +153,7 @@ class SearchPolicy:
         d = self._optuna.distributions
         out = {}
         for key, p in SPACE.items():
-            if key in NOT_SAMPLED or self.task not in p.tasks:
+            if key in SEARCH_ONLY or self.task not in p.tasks:
                 continue
             if p.choices:
                 out[key] = d.CategoricalDistribution(p.choices)
