@@ -18,15 +18,20 @@ if command -v npm >/dev/null 2>&1; then
 else
   echo "warning: npm not found; the local chain (anvil) and the contract compiler are missing" >&2
 fi
-# bubblewrap is the strongest sandbox level; without it experiments fall back to weaker ones
-# (`magnet sandbox check` says which). Debian/Ubuntu package; needs root or passwordless sudo.
-if ! command -v bwrap >/dev/null 2>&1; then
+# Debian/Ubuntu packages (need root or passwordless sudo): bubblewrap is the strongest sandbox
+# level (without it experiments fall back to weaker ones, `magnet sandbox check` says which);
+# chromium and its driver run the dashboard's browser tests.
+missing=""
+command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
+if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
   if command -v apt-get >/dev/null 2>&1 && $SUDO apt-get update -qq >/dev/null \
-     && $SUDO apt-get install -y -qq bubblewrap >/dev/null; then
-    echo "installed bubblewrap"
+     && $SUDO apt-get install -y -qq $missing >/dev/null; then
+    echo "installed$missing"
   else
-    echo "warning: could not install bubblewrap; sandboxes will use a weaker isolation level" >&2
+    echo "warning: could not install$missing (weaker sandboxes; no browser tests)" >&2
   fi
 fi
 echo "set-up done: activate with 'source .venv/bin/activate', then try 'magnet --help'"

@@ -13,6 +13,7 @@ import sys
 import typer
 
 from magnet.agent import research_cli
+from magnet.agent.ui.cli import ui_command
 from magnet.memory.cli import app as memory_app
 from magnet.sandboxes.cli import app as sandbox_app
 from magnet.tools import console
@@ -43,6 +44,7 @@ app.command("export")(export_command)
 app.command("serve")(serve_command)
 for name, command in research_cli.COMMANDS.items():
     app.command(name)(command)
+app.command("ui")(ui_command)
 
 
 def main() -> None:

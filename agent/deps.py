@@ -53,5 +53,7 @@ class Deps:
                 sid,
                 state.spec.higher_is_better,
                 state.spec.search_task,
+                sampler="random" if state.settings.policy == "random" else "tpe",
+                rules=state.settings.policy == "llm",
             )
         return self._policies[sid]

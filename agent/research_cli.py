@@ -54,6 +54,13 @@ def research_command(
             "(default: stop with the error before anything runs)",
         ),
     ] = False,
+    policy: Annotated[
+        Literal["llm", "tpe", "random"],
+        typer.Option(
+            help="who proposes rung-0 configs: llm (it picks among the failure rules' and TPE's "
+            "candidates), tpe or random (that sampler alone, no rules, no LLM)"
+        ),
+    ] = "llm",
     steps: Annotated[
         int,
         typer.Option(min=1, help="steps of the default config in rung 0; sets every run's compute"),
@@ -106,6 +113,7 @@ def research_command(
         budget=Budget(max_experiments=max_experiments, wall_minutes=budget_minutes),
         scaleup=scale_up,
         llm_optional=llm_optional,
+        policy=policy,
     )
     runner = _runner(model, api_base, _ledger(chain, chain_id))
     sid, card = runner.start(goal, settings, data=data)
@@ -232,15 +240,10 @@ def reject_command(
 
 
 def _answer(session_id: str, reply: dict) -> None:
-    from magnet.tools.errors import SessionNotFound
-
+    """The card claimed for this reply (as the dashboard does), then the session goes on here."""
     runner = _runner_for(session_id)
-    if runner.finished(session_id):
-        hint = _report_hint(runner, session_id)
-        raise SessionNotFound(f"session '{session_id}' is done: no card to answer{hint}")
-    if runner.pending(session_id) is None:
-        raise SessionNotFound(f"session '{session_id}' is not waiting for a review")
-    _converse(runner, session_id, runner.resume(session_id, reply))
+    runner.answer(session_id, reply)
+    _converse(runner, session_id, runner.resume(session_id))
 
 
 def _report_hint(runner, sid: str) -> str:
@@ -268,7 +271,8 @@ def _converse(runner, sid: str, card: dict | None) -> None:
             reply["set"] = parse_pairs(typer.prompt("key=value (space separated)").split())
         elif action in ("reject", "respond"):
             reply["text"] = typer.prompt("why")
-        card = runner.resume(sid, reply)
+        runner.answer(sid, reply)
+        card = runner.resume(sid)
     console.out.print(f"session: {sid}", highlight=False)
     console.line(runner.state(sid).report or "")  # its last line is the result
 

@@ -23,7 +23,7 @@ from langgraph.types import Command
 
 from magnet.agent.deps import Deps
 from magnet.agent.graph import build_graph
-from magnet.agent.state import SERIALIZED, ResearchState, Settings
+from magnet.agent.state import SERIALIZED, ResearchState, ReviewReply, Settings
 from magnet.agent.traces import TraceStore
 from magnet.tools.llm import Llm
 
@@ -80,6 +80,8 @@ class SessionRunner:
         with `llm_optional` is the reason the session goes on without it."""
         from magnet.tools.errors import LlmError
 
+        if settings.policy != "llm":
+            return f"--policy {settings.policy}: its sampler alone, no failure rules"
         try:
             self.deps.llm.check()
         except LlmError as e:
@@ -91,31 +93,87 @@ class SessionRunner:
         return None
 
     def resume(self, sid: str, reply: dict | None = None) -> dict | None:
-        """Continue (answering the pending card with `reply`); a finished session stays as
-        it is: nothing runs and nothing in the store changes."""
-        self.traces.session(sid)  # a clear error for an unknown id
+        """Continue (answering the pending card with `reply`, or with the reply `answer`
+        claimed it for); a finished session stays as it is: nothing runs and nothing in the
+        store changes."""
+        session = self.traces.session(sid)  # a clear error for an unknown id
         if self.finished(sid):
             return None
+        reply = reply if reply is not None else session.summary.get("reply")
         return self._go(sid, Command(resume=reply) if reply is not None else None)
+
+    def answer(self, sid: str, reply: dict, card: str | None = None) -> None:
+        """Claim the pending card for `reply`, once, whichever process (the CLI, the
+        dashboard) asks first; `resume(sid)` then continues with it. `card` (a page's
+        `card_id`) must still be the pending one, so a form sent twice never answers the next
+        card. A reply that does not validate, a card answered already, or none waiting: one
+        clear error, nothing changed."""
+        from pydantic import ValidationError
+
+        from magnet.tools.errors import AlreadyAnswered, ConfigError, SessionNotFound, first_problem
+
+        if self.finished(sid):
+            report = self.traces.session(sid).summary.get("report")
+            hint = f" (report: {report})" if report else ""
+            raise SessionNotFound(f"session '{sid}' is done: no card to answer{hint}")
+        try:
+            checked = ReviewReply.model_validate(reply)
+        except ValidationError as e:
+            raise ConfigError(f"not a review answer: {first_problem(e)}") from None
+        if checked.set:
+            self._check_edit(sid, checked.set)
+        claim = {"reply": checked.model_dump(), "pid": os.getpid()}
+        stale = card is not None and card != self.card_id(sid)
+        if stale or not self.traces.transition(sid, ("waiting",), "answered", claim):
+            status = self.traces.session(sid).status
+            raise AlreadyAnswered(
+                f"session '{sid}' has no card waiting for review (it is {status}): "
+                "it was answered already, here or elsewhere"
+            )
+
+    def claim_resume(self, sid: str) -> None:
+        """Claim a stopped session for the process about to resume it (no second runner)."""
+        from magnet.tools.errors import AlreadyAnswered
+
+        if not self.traces.transition(sid, ("stopped",), "answered", {"pid": os.getpid()}):
+            status = self.traces.session(sid).status
+            raise AlreadyAnswered(f"session '{sid}' is {status}, not stopped: nothing to resume")
+
+    def _check_edit(self, sid: str, values: dict) -> None:
+        """An edit's keys must be settings the search may change for this task."""
+        from magnet.tools.errors import ConfigError
+        from magnet.tools.search.space import clip
+
+        task = self.state(sid).spec.search_task
+        unknown = [n for n in clip(values, task)[1] if n.startswith("dropped")]
+        if unknown:
+            raise ConfigError(f"cannot edit: {'; '.join(unknown)}")
 
     def finished(self, sid: str) -> bool:
         """The checkpoint has run its last node (the report): the one test of "done"."""
-        snapshot = self.graph.get_state(self._config(sid))
+        snapshot = self.graph.get_state(self.config(sid))
         return bool(snapshot.values) and not snapshot.next
 
+    def card_id(self, sid: str) -> str | None:
+        """The pending card's identity (its interrupt's id): a new card, a new id."""
+        interrupts = self.graph.get_state(self.config(sid)).interrupts
+        return interrupts[0].id if interrupts else None
+
     def pending(self, sid: str) -> dict | None:
-        interrupts = self.graph.get_state(self._config(sid)).interrupts
+        interrupts = self.graph.get_state(self.config(sid)).interrupts
         return interrupts[0].value if interrupts else None
 
     def state(self, sid: str) -> ResearchState:
         self.traces.session(sid)  # a clear error for an unknown id
-        return ResearchState.model_validate(self.graph.get_state(self._config(sid)).values)
+        return ResearchState.model_validate(self.graph.get_state(self.config(sid)).values)
 
     def _go(self, sid: str, payload) -> dict | None:
         """Run until the report or the next review; the session's status says which."""
-        self.traces.update_session(sid, status="running", summary={"pid": os.getpid()})
+        self.traces.update_session(
+            sid, status="running", summary={"pid": os.getpid(), "reply": None}
+        )
         try:
-            self.graph.invoke(payload, self._config(sid))
+            self.graph.invoke(payload, self.config(sid))
         except BaseException:  # an error or Ctrl-C: `magnet resume` continues from here
             self.traces.update_session(sid, status="stopped")
             raise
@@ -125,5 +183,6 @@ class SessionRunner:
         return pending
 
     @staticmethod
-    def _config(sid: str) -> dict:
+    def config(sid: str) -> dict:
+        """The session's thread in the checkpointer."""
         return {"configurable": {"thread_id": sid}, "recursion_limit": 500}

@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from magnet.sandboxes.runner import SandboxResult
-from magnet.tools.baselines import Baseline
+from magnet.tools.baselines import Baseline, best_of
 from magnet.tools.datasets.types import DatasetCard
 from magnet.tools.evaluate import Score
 from magnet.tools.failures import Diagnosis
@@ -51,6 +51,11 @@ class Settings(BaseModel):
     )
     llm_optional: bool = Field(
         False, description="an LLM that fails its preflight: go on with the search policy alone"
+    )
+    policy: Literal["llm", "tpe", "random"] = Field(
+        "llm",
+        description="llm: the LLM picks among the failure rules' and TPE's candidates; tpe or "
+        "random: that sampler alone, no rules and no LLM (the baselines a session must beat)",
     )
 
 
@@ -197,6 +202,20 @@ class ResearchState(BaseModel):
 
     def session_dir(self, home: Path) -> Path:
         return home / "sessions" / self.session_id
+
+    def anchor(self) -> Baseline | None:
+        """The classical baseline the session is measured against: the best in its metric."""
+        return best_of([b for b in self.baselines if b.metric == self.spec.metric])
+
+    def compute_points(self) -> list[tuple[float, float, str]]:
+        """Each finished experiment's (cumulative training FLOPs, val metric, group)."""
+        points, total = [], 0.0
+        for e in self.experiments:
+            total += e.flops or 0
+            if e.flops and e.value is not None:
+                group = "scale-up" if e.kind == "scaleup" else f"rung {e.rung}"
+                points.append((total, e.value, group))
+        return points
 
 
 def describe(diff: dict) -> str:

@@ -97,6 +97,25 @@ class TraceStore:
             (status or current.status, json.dumps({**current.summary, **(summary or {})}), sid),
         )
 
+    def transition(self, sid: str, allowed: tuple[str, ...], status: str, summary: dict) -> bool:
+        """Compare-and-set across processes: a session whose status reads as one of `allowed`
+        gets `status` and the `summary` keys; False when it reads otherwise or another process
+        changed it between the read and the write (the one that wrote first wins)."""
+        row = self.db.execute(
+            "SELECT id, goal, created_at, status, summary FROM sessions WHERE id = ?", (sid,)
+        ).fetchone()
+        if row is None:
+            raise SessionNotFound(f"no session '{sid}' (see `magnet sessions`)")
+        if _session(row).status not in allowed:
+            return False
+        new = json.dumps({**json.loads(row[4]), **summary})
+        cur = self.db.execute(
+            "UPDATE sessions SET status = ?, summary = ? "
+            "WHERE id = ? AND status = ? AND summary = ?",
+            (status, new, sid, row[3], row[4]),
+        )
+        return cur.rowcount == 1
+
     def event(self, sid: str, node: str, kind: str, text: str, data: dict | None = None) -> int:
         ts, blob = time.time(), json.dumps(data or {}, default=str)
         cur = self.db.execute(
@@ -128,12 +147,12 @@ class TraceStore:
 
 def _session(row) -> Session:
     """The one place a session's status is read: one with a report (written by the graph's
-    last node) is done, whatever a later process wrote; one marked running whose process is
-    gone (killed) reads "stopped"."""
+    last node) is done, whatever a later process wrote; one marked running (or answered: its
+    card claimed, its process starting) whose process is gone (killed) reads "stopped"."""
     status, summary = row[3], json.loads(row[4])
     if summary.get("report"):
         status = "done"
-    elif status == "running" and not _alive(summary.get("pid")):
+    elif status in ("running", "answered") and not _alive(summary.get("pid")):
         status = "stopped"
     return Session(id=row[0], goal=row[1], created_at=row[2], status=status, summary=summary)
 

@@ -1,19 +1,23 @@
 """Does a research session beat what a user would do instead, on the same splits?
 
-    python bench/research.py [--data shakespeare] [--budget-minutes 12] [--steps 100]
+    python bench/research.py [--data shakespeare] [--budget-minutes 10] [--steps 100]
                              [--max-experiments 8] [--set seq_len=128] [--model openai/...]
+                             [--policies llm,tpe,random]
 
-Three contenders, in one run on this machine:
-  session   `magnet research` with --approve auto and the budget (the LLM: --model, default
-            the embedded local model), chain off; its expert's test metric with a 95% interval.
-  default   the default config (with the same --set values) trained once with the session's
-            total training FLOPs, from scratch, in the same sandbox; scored by the harness on
-            test with the same interval. Equal FLOPs favours the session: its start-ups,
-            evaluations and LLM calls are free here.
+The contenders, in one run on this machine:
+  sessions  `magnet research` with --approve auto, the budget and the chain off, once per
+            --policies entry: llm (MAGNET: the LLM, --model or the embedded local model, picks
+            among the failure rules' and TPE's candidates), tpe and random (that sampler alone,
+            the same schedule and scale-up); each expert's test metric with a 95% interval.
+  default   the default config (with the same --set values) trained once with the first
+            session's total training FLOPs, from scratch, in the same sandbox; scored by the
+            harness on test with the same interval. Equal FLOPs favours the session: its
+            start-ups, evaluations and LLM calls are free here.
   classical the harness's classical baseline (xz for text, TF-IDF + logistic regression for
             classification, majority class / logistic regression for direction), test.
 Prints one JSON object: each contender's test metric, interval, wall seconds and FLOPs, and
-the session's margin over the other two (positive: the session is better).
+each session's margin over the default config and the classical baseline (positive: the
+session is better).
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ GOALS = {
 }
 
 
-def session(args, home: Path) -> tuple[dict, float]:
-    """Run one session in its own MAGNET_HOME: (its final state, wall seconds)."""
+def session(args, policy: str, home: Path) -> tuple[dict, float]:
+    """Run one session in its own MAGNET_HOME (its own memory and study): (its final state,
+    wall seconds)."""
     from magnet.agent.session import SessionRunner
     from magnet.tools.llm import Llm
 
@@ -45,6 +50,7 @@ def session(args, home: Path) -> tuple[dict, float]:
         sys.executable, "-m", "magnet.agent.cli", "research", GOALS[task], "--data", args.data,
         "--approve", "auto", "--budget-minutes", str(args.budget_minutes), "--steps",
         str(args.steps), "--max-experiments", str(args.max_experiments), "--chain", "off",
+        "--policy", policy,
         *[a for s in args.set for a in ("--set", s)],
         *(["--model", args.model] if args.model else []),
     ]  # fmt: skip
@@ -54,7 +60,7 @@ def session(args, home: Path) -> tuple[dict, float]:
     )
     wall = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"the session failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"the {policy} session failed:\n{done.stderr[-3000:]}")
     runner = SessionRunner(home, Llm(args.model or "openai/unused"))
     sid = runner.traces.sessions()[0].id
     return runner.state(sid), wall
@@ -82,53 +88,62 @@ def default_run(args, flops: float, work: Path) -> tuple[dict, float, int]:
     return test.model_dump(), wall, steps
 
 
+def summary(state, wall: float, sign: int, default: dict, anchor) -> dict:
+    """One session's line of the JSON: its expert's test score and its margins."""
+    if state.expert is None:
+        return {"expert": None, "stop_reason": state.stop_reason, "wall_s": round(wall, 1)}
+    test = state.expert.test
+    return {
+        "test": test.value, "low": test.low, "high": test.high, "wall_s": round(wall, 1),
+        "flops": sum(e.flops or 0 for e in state.experiments),
+        "experiments": len(state.experiments), "plan": state.schedule.describe(),
+        "expert": state.expert.experiment_id, "expert_config": state.best.config,
+        "minus_default": sign * (test.value - default["value"]),
+        "minus_classical": sign * (test.value - anchor.test),
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="shakespeare", choices=sorted(TASKS))
-    parser.add_argument("--budget-minutes", type=float, default=12)
+    parser.add_argument("--budget-minutes", type=float, default=10)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--max-experiments", type=int, default=8)
     parser.add_argument("--set", action="append", default=[], help="key=value for every run")
     parser.add_argument("--model", default=None, help="litellm model for the session's LLM")
+    parser.add_argument("--policies", default="llm,tpe,random", help="one session per entry")
     args = parser.parse_args()
+    policies = args.policies.split(",")
 
     from magnet.tools.baselines import best_of, classical_baselines
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        state, session_wall = session(args, root / "home")
-        if state.expert is None:
-            raise SystemExit(f"the session ended without an expert: {state.stop_reason}")
-        flops = sum(e.flops or 0 for e in state.experiments)
+        ran = {p: session(args, p, root / p) for p in policies}
+        first = ran[policies[0]][0]
+        if first.expert is None:
+            raise SystemExit(f"the {policies[0]} session ended without an expert")
+        flops = sum(e.flops or 0 for e in first.experiments)
         default, default_wall, default_steps = default_run(args, flops, root / "default")
-        anchor = best_of(classical_baselines(TASKS[args.data], args.data, root / "home"))
-    sign = 1 if state.spec.higher_is_better else -1
-    expert = state.expert.test
+        anchor = best_of(classical_baselines(TASKS[args.data], args.data, root / policies[0]))
+    sign = 1 if first.spec.higher_is_better else -1
     print(
         json.dumps(
             {
-                "data": args.data,
-                "budget_minutes": args.budget_minutes,
-                "steps": args.steps,
-                "set": args.set,
-                "metric": expert.metric,
-                "session": {
-                    "test": expert.value, "low": expert.low, "high": expert.high,
-                    "wall_s": round(session_wall, 1), "flops": flops,
-                    "experiments": len(state.experiments),
-                    "plan": state.schedule.describe(), "expert": state.expert.experiment_id,
-                    "expert_config": state.best.config, "stop_reason": state.stop_reason,
+                "data": args.data, "budget_minutes": args.budget_minutes, "steps": args.steps,
+                "set": args.set, "metric": first.expert.test.metric,
+                "sessions": {
+                    p: summary(state, wall, sign, default, anchor)
+                    for p, (state, wall) in ran.items()
                 },
                 "default_same_flops": {
                     **{k: default[k] for k in ("value", "low", "high")},
-                    "wall_s": round(default_wall, 1), "steps": default_steps,
+                    "wall_s": round(default_wall, 1), "steps": default_steps, "flops": flops,
                 },
                 "classical": {
                     "name": anchor.name, "test": anchor.test, "low": anchor.test_low,
                     "high": anchor.test_high,
                 },
-                "session_minus_default": sign * (expert.value - default["value"]),
-                "session_minus_classical": sign * (expert.value - anchor.test),
             },
             indent=2,
         )

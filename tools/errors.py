@@ -33,6 +33,10 @@ class SessionNotFound(MagnetError):
     """No research session has the given id; shown to users."""
 
 
+class AlreadyAnswered(SessionNotFound):
+    """The card (or the stopped session) was claimed by another answer first."""
+
+
 class UnsupportedGoal(MagnetError):
     """The goal names nothing MAGNET can train; shown to users with what is supported."""
 

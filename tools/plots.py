@@ -1,18 +1,30 @@
-"""The report's figure: a session's metric against the compute it had spent, as a PNG.
+"""The figures: a session's metric against the compute it had spent, and one run's curves.
 
     metric_vs_compute(points, "bits_per_byte", higher_is_better=False, path=out / "compute.png",
                       anchor=("xz -9e", 2.29))
+    run_curve(RunDir(path).metrics(), "bits_per_byte", out / "curve.svg")
 
 Each point is one experiment: (cumulative training FLOPs when it finished, its val metric, its
 group: "rung 0", "rung 1", …, "scale-up"). The line is the best so far; a dashed line marks
-the classical baseline. Rendered with matplotlib's Agg backend: no display, nothing fetched.
+the classical baseline. Rendered with matplotlib's Agg backend: no display, nothing fetched;
+the format follows the path's suffix (the report's PNG, the dashboard's SVG).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 Point = tuple[float, float, str]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def metric_vs_compute(
@@ -22,11 +34,7 @@ def metric_vs_compute(
     path: Path,
     anchor: tuple[str, float] | None = None,
 ) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     for group in dict.fromkeys(g for _, _, g in points):  # in order of first appearance
         xs = [x for x, _, g in points if g == group]
@@ -44,10 +52,38 @@ def metric_vs_compute(
     ax.set_xlabel("cumulative training FLOPs")
     ax.set_ylabel(f"val {metric}")
     ax.set_xscale("log")
+    return _save(plt, fig, ax, path)
+
+
+def run_curve(records: list, metric: str, path: Path) -> Path:
+    """Training loss over steps and, on a second axis, the validation metric at each eval."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=110)
+    train = [(r.step, r.loss) for r in records if r.event == "train" and hasattr(r, "loss")]
+    evals = [
+        (r.step, getattr(r, metric))
+        for r in records
+        if r.event == "eval" and getattr(r, "split", "val") == "val" and hasattr(r, metric)
+    ]
+    if train:
+        ax.plot(*zip(*train, strict=True), color="tab:blue", label="train loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("train loss")
+    if evals:
+        twin = ax.twinx()
+        twin.plot(*zip(*evals, strict=True), "o-", color="tab:orange", label=f"val {metric}")
+        twin.set_ylabel(f"val {metric}")
+        twin.legend(fontsize=8, loc="upper center")
+    return _save(plt, fig, ax, path)
+
+
+def _save(plt, fig, ax, path: Path) -> Path:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")  # never a half-drawn file
+    fig.savefig(part, format=path.suffix.lstrip("."))
     plt.close(fig)
+    os.replace(part, path)
     return path

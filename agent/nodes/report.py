@@ -16,7 +16,6 @@ from __future__ import annotations
 from magnet.agent.deps import Deps
 from magnet.agent.llm_calls import FALLBACKS
 from magnet.agent.state import Experiment, ResearchState, describe
-from magnet.tools.baselines import Baseline, best_of
 
 PLOT = "compute.png"
 
@@ -28,7 +27,7 @@ def report(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     best = state.best.model_dump(mode="json") if state.best else None
-    anchor = _anchor(state)
+    anchor = state.anchor()
     summary = {"best": best, "report": str(path), "stop_reason": state.stop_reason}
     if state.expert is not None:
         summary["expert"] = state.expert.model_dump(mode="json")
@@ -92,7 +91,7 @@ def _markdown(state: ResearchState, llm_lines: list[str], plotted: bool = False)
 def _last_line(state: ResearchState) -> str:
     """The result in one line, last, where a terminal leaves it: the expert's test metric
     beside the strongest baseline's."""
-    anchor, metric, expert = _anchor(state), state.spec.metric, state.expert
+    anchor, metric, expert = state.anchor(), state.spec.metric, state.expert
     if expert is not None:
         t = expert.test
         line = f"expert: test {metric} {t.value:.4g} [{t.low:.4g}, {t.high:.4g}]"
@@ -110,7 +109,7 @@ def _last_line(state: ResearchState) -> str:
 
 def _expert(state: ResearchState) -> list[str]:
     """The scaled-up winner on test, against the strongest baseline's test score."""
-    expert, anchor = state.expert, _anchor(state)
+    expert, anchor = state.expert, state.anchor()
     exp = next(e for e in state.experiments if e.id == expert.experiment_id)
     compute = f", {exp.steps} steps, {exp.flops:.3g} FLOPs" if exp.flops else ""
     lines = [f"- **expert**: {exp.label}{compute}: {expert.test.describe()}"]
@@ -159,15 +158,10 @@ def _plot(state: ResearchState, path) -> bool:
     to plot (no FLOPs counted, e.g. merged specialists) or it cannot be written."""
     from magnet.tools.plots import metric_vs_compute
 
-    points, total = [], 0.0
-    for e in state.experiments:
-        total += e.flops or 0
-        if e.flops and e.value is not None:
-            group = "scale-up" if e.kind == "scaleup" else f"rung {e.rung}"
-            points.append((total, e.value, group))
+    points = state.compute_points()
     if not points:
         return False
-    anchor = _anchor(state)
+    anchor = state.anchor()
     try:
         metric_vs_compute(
             points, state.spec.metric, state.spec.higher_is_better, path,
@@ -178,14 +172,9 @@ def _plot(state: ResearchState, path) -> bool:
     return True
 
 
-def _anchor(state: ResearchState) -> Baseline | None:
-    """The classical baseline the session is measured against: the best in its metric."""
-    return best_of([b for b in state.baselines if b.metric == state.spec.metric])
-
-
 def _versus_baselines(state: ResearchState) -> list[str]:
     """Without an expert: the best val result against the strongest baseline's val."""
-    anchor, best, metric = _anchor(state), state.best, state.spec.metric
+    anchor, best, metric = state.anchor(), state.best, state.spec.metric
     if anchor is None or best is None:
         return []
     margin = (best.value - anchor.val) * (1 if anchor.higher_is_better else -1)

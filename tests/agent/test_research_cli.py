@@ -37,6 +37,17 @@ def test_an_llm_that_fails_its_preflight_stops_the_session_before_anything_is_ma
     assert bad.returncode == 2 and "Invalid value for '--scale-up'" in bad.stderr
 
 
+def test_a_plain_search_policy_needs_no_llm(tmp_path):
+    home = tmp_path / "home"
+    started = magnet("research", GOAL, *NO_LLM, "--policy", "random", "--steps", "3", home=home)
+    assert started.returncode == 0, started.stderr  # the unreachable LLM is never asked
+    card = " ".join(started.stdout.split())
+    assert "LLM not used: --policy random: its sampler alone, no failure rules" in card
+    assert sessions(home)[0]["status"] == "waiting"
+    bad = magnet("research", GOAL, "--policy", "bayes", home=home)
+    assert bad.returncode == 2 and "Invalid value for '--policy'" in bad.stderr
+
+
 @pytest.mark.integration
 def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
     home = tmp_path / "home"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from magnet.tools.search.space import SPACE, clip
 
@@ -57,6 +58,7 @@ MAX_TOKENS_PER_STEP = 8192
 SEARCH_ONLY_DEFAULTS = {"merge": "diloco", "augment": 0}
 SEARCH_ONLY = tuple(SEARCH_ONLY_DEFAULTS)  # never sampled, never passed to the trainer
 ADDITIVE = ("n_layers", "augment")  # rules add to these; they multiply the rest
+SAMPLER_NAMES = {"tpe": "TPE", "random": "random-search"}
 
 
 @dataclass
@@ -67,13 +69,22 @@ class Candidate:
 
 class SearchPolicy:
     def __init__(
-        self, storage: Path, name: str, higher_is_better: bool, task: str, seed: int = 0
+        self,
+        storage: Path,
+        name: str,
+        higher_is_better: bool,
+        task: str,
+        seed: int = 0,
+        sampler: Literal["tpe", "random"] = "tpe",
+        rules: bool = True,
     ) -> None:
+        """`sampler` and `rules=False` make the plain searches a session is measured against."""
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage.parent.mkdir(parents=True, exist_ok=True)
         self._optuna, self.task, self.seed = optuna, task, seed
+        self.sampler, self.rules = sampler, rules
         self.direction = "maximize" if higher_is_better else "minimize"
         self.study = optuna.create_study(
             study_name=name,
@@ -86,7 +97,8 @@ class SearchPolicy:
         """Rule candidates for the last diagnosis (for merged specialists, other ways to
         merge them too), then TPE suggestions as changes from `base`, up to n."""
         rules = [
-            self._rule(base, reason, change) for reason, change in RULES.get(last_kind or "", [])
+            self._rule(base, reason, change)
+            for reason, change in (RULES.get(last_kind or "", []) if self.rules else [])
         ]
         if self.task == "diloco":  # specialists exist: other ways to combine them cost no training
             rules += [
@@ -96,7 +108,7 @@ class SearchPolicy:
         for params in self._suggest(n - len(found)):
             diff = {k: v for k, v in params.items() if v != base.get(k, default(k))}
             if diff:
-                found.append(Candidate(diff, "TPE suggestion"))
+                found.append(Candidate(diff, f"{SAMPLER_NAMES[self.sampler]} suggestion"))
         return found
 
     def record(self, experiment_id: str, config: dict, value: float | None) -> None:
@@ -130,7 +142,9 @@ class SearchPolicy:
             if t.distributions == {k: dists[k] for k in t.distributions}
             and set(t.params) == set(dists)
         ]
-        sampler = self._optuna.samplers.TPESampler(seed=self.seed + len(done))
+        samplers = self._optuna.samplers
+        kind = samplers.TPESampler if self.sampler == "tpe" else samplers.RandomSampler
+        sampler = kind(seed=self.seed + len(done))
         scratch = self._optuna.create_study(direction=self.direction, sampler=sampler)
         scratch.add_trials(done)
         return [_fit(scratch.ask(dists).params) for _ in range(n)]

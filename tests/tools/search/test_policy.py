@@ -56,6 +56,18 @@ def test_failure_rules_come_first(tmp_path):
     assert oom[0].diff == {"batch_size": 16}
 
 
+def test_the_plain_searches_have_no_rules_and_name_their_sampler(tmp_path):
+    for sampler, reason in (("random", "random-search suggestion"), ("tpe", "TPE suggestion")):
+        plain = SearchPolicy(
+            tmp_path / f"{sampler}.db", "s", False, "lm", sampler=sampler, rules=False
+        )
+        found = plain.candidates({"lr": 4e-3}, last_kind="diverged", n=3)
+        assert len(found) == 3 and {c.reason for c in found} == {reason}
+    for i in range(3):
+        plain.record(f"e{i}", {"lr": 1e-3 * (i + 1)}, 2.0 - i / 10)
+    assert len(plain.study.trials) == 3
+
+
 def test_a_rule_that_changes_nothing_here_is_skipped(tmp_path):
     lm = SearchPolicy(tmp_path / "lm.db", "s", higher_is_better=False, task="lm")
     found = lm.candidates({}, last_kind="no_change", n=2)
