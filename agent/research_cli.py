@@ -345,9 +345,11 @@ def _print_event(e) -> None:
 def _print_card(card: dict) -> None:
     from rich.markup import escape
 
+    from magnet.agent.state import shown
+
     p = card["proposal"]
     change = ", ".join(
-        f"{k} {'default' if d['from'] is None else d['from']} → {d['to']}"
+        f"{k} {'default' if d['from'] is None else shown(d['from'])} → {shown(d['to'])}"
         for k, d in card["diff_vs_best"].items()
         if d["from"] != d["to"]
     )

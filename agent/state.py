@@ -220,10 +220,12 @@ class ResearchState(BaseModel):
 
 def describe(diff: dict) -> str:
     """`lr=0.001 tokenizer=bpe`; `as is` for no change."""
-    return (
-        " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in diff.items())
-        or "as is"
-    )
+    return " ".join(f"{k}={shown(v)}" for k, v in diff.items()) or "as is"
+
+
+def shown(value) -> str:
+    """A setting's value for people: floats to four significant digits (`0.0007447`)."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 # What the checkpointer may rebuild from its saved state (LangGraph refuses unknown classes).

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from magnet.agent.state import ResearchState, describe
+from magnet.agent.state import ResearchState, describe, shown
 from magnet.agent.traces import Event, Session, TraceStore
 
 STATUS = {"waiting": "waiting for review", "answered": "starting"}
@@ -172,7 +172,9 @@ def _card(card: dict, card_id: str) -> Card:
         expected_effect=p.get("expected_effect", ""),
         changes=[
             Change(
-                key=k, before="default" if d["from"] is None else str(d["from"]), after=str(d["to"])
+                key=k,
+                before="default" if d["from"] is None else shown(d["from"]),
+                after=shown(d["to"]),
             )
             for k, d in card["diff_vs_best"].items()
         ],

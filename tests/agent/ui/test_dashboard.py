@@ -92,6 +92,18 @@ def click(driver, css: str) -> None:
     driver.find_element(By.CSS_SELECTOR, css).click()
 
 
+def submit(driver, css: str) -> None:
+    """Click a form's button and wait for the page it loads (the old page's marker is gone)."""
+    driver.execute_script("window.oldPage = true")
+    click(driver, css)
+    wait_for(
+        lambda: driver.execute_script(
+            "return !window.oldPage && document.readyState === 'complete'"
+        ),
+        what="the page the form loads",
+    )
+
+
 def start_waiting_session(home: Path) -> str:
     settings = [a for s in words(TINY) for a in ("--set", s)]
     started = magnet(
@@ -137,7 +149,7 @@ def test_review_on_the_page_and_from_the_cli_is_one_inbox(magnet_home, dashboard
 
     # Accept on the page: the next experiment starts in another process, and the page shows
     # it without a reload (the marker would be gone after one).
-    click(browser, "#accept")
+    submit(browser, "#accept")
     assert "Answered" in text(browser, "#notice")
     browser.execute_script("window.notReloaded = true")
     wait_for(lambda: " run " in text(browser, "#trace"), what="the run in the trace")
@@ -156,7 +168,8 @@ def test_review_on_the_page_and_from_the_cli_is_one_inbox(magnet_home, dashboard
 
     # Reject on the page with a reason: the planner reads it and memory keeps it.
     browser.find_element("css selector", "#reason").send_keys("not now <b>really</b>")
-    click(browser, "#reject")
+    submit(browser, "#reject")
+    browser.execute_script("window.notReloaded = true")
     wait_for(lambda: "waiting for review" in text(browser, "#status") and text(browser, "#card"))
     from magnet.memory.store import FindingsStore
 
