@@ -28,14 +28,15 @@ from magnet.sandboxes.isolation import Level
 from magnet.sandboxes.limits import Limits
 from magnet.sandboxes.runner import SandboxResult, SandboxSpec, run_sandboxed
 from magnet.tools.bitnet.run_dir import METRICS, RESULT, RunDir
-from magnet.tools.bitnet.train import TrainRequest
+from magnet.tools.bitnet.train import TrainRequest, prepare
 from magnet.tools.datasets import data_ref
 from magnet.tools.datasets.types import Task
 from magnet.tools.diloco.report import score
 from magnet.tools.diloco.spec import DilocoSpec
 from magnet.tools.diloco.worker import ROUND_START, worker_dir
-from magnet.tools.errors import RunDirError
+from magnet.tools.errors import MagnetError, RunDirError
 from magnet.tools.evaluate import evaluate_run
+from magnet.tools.paths import cache_dir
 from magnet.tools.settings import Scalar
 
 RUN = "run"
@@ -116,19 +117,34 @@ def run_training(
     (work_dir / "spec.json").write_text(spec.model_dump_json())
     argv = [sys.executable, "-m", "magnet.tools.bitnet.train", "--spec", "spec.json", "--out", RUN]
     run_dir = work_dir / RUN
+    env, cache = _shared_tokens(spec)
     return _experiment(
         SandboxSpec(
             argv=argv,
             work_dir=work_dir,
             limits=limits or Limits(),
             level=level,
-            readonly=[Path(data)] if Path(data).exists() else [],
+            env=env,
+            readonly=([Path(data)] if Path(data).exists() else []) + cache,
             metrics_file=f"{RUN}/{METRICS}",
             result_file=f"{RUN}/{RESULT}",
         ),
         on_metric,
         lambda: evaluate_run(run_dir, "val", request.task, data),
     )
+
+
+def _shared_tokens(request: TrainRequest) -> tuple[dict[str, str], list[Path]]:
+    """Text is tokenized here, once, into the shared cache, which the trainer then reads
+    (read-only under bubblewrap): no experiment tokenizes a corpus again."""
+    if request.task != "lm":
+        return {}, []
+    try:
+        prepare(request)
+    except MagnetError:  # the trainer meets the same problem and reports it as the run's
+        return {}, []
+    cache = cache_dir().resolve()
+    return {"MAGNET_CACHE": str(cache)}, [cache]
 
 
 def run_diloco_experiment(

@@ -89,6 +89,9 @@ def _write_atomically(path: Path, text: str) -> None:
         pass  # a cache that cannot be written costs time next session, nothing else
 
 
+XZ_WINDOW = 64 << 20  # the dictionary of xz -9 (and -9e)
+
+
 def _timed(fn):
     import time
 
@@ -98,7 +101,7 @@ def _timed(fn):
 
 
 def _lm(ds) -> list[Baseline]:
-    train = DOC_SEPARATOR.join(ds.train).encode()
+    train = _tail(ds.train, XZ_WINDOW)
 
     def xz(data: bytes) -> int:
         return len(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
@@ -123,6 +126,18 @@ def _lm(ds) -> list[Baseline]:
             seconds=seconds,
         )
     ]
+
+
+def _tail(docs, n: int) -> bytes:
+    """The last `n` bytes of the documents joined, read in chunks: xz's matches reach back
+    no further than its dictionary, so a longer context would change nothing but the time."""
+    tail = bytearray()
+    for i in range(len(docs)):
+        tail += DOC_SEPARATOR.encode() if i else b""
+        for chunk in docs.chunks(i):
+            tail += chunk.encode()
+            del tail[:-n]
+    return bytes(tail)
 
 
 def _classify(ds) -> list[Baseline]:

@@ -127,3 +127,34 @@ def test_an_experiment_started_again_resumes_its_checkpoint(tmp_path):
     again = run_training(request, tmp_path / "w")
     assert again.sandbox.status == "ok" and again.harness == first.harness
     assert "steps: 8" in again.sandbox.stdout_tail
+
+
+@pytest.mark.skipif(not probe("bwrap")[0], reason=probe("bwrap")[1])
+def test_the_sandboxed_trainer_reads_the_tokens_the_harness_cached(tmp_path, magnet_home):
+    settings = {**TINY, "tokenizer": "bpe", "bpe_vocab": 300, "bpe_sample_mb": 0.5}
+    request = TrainRequest(task="lm", data="shakespeare", steps=2, settings=settings)
+    outcome = run_training(request, tmp_path / "exp", level="bwrap")
+    assert outcome.sandbox.status == "ok", outcome.sandbox.stderr_tail
+    assert len(list((magnet_home / "cache" / "tokens").iterdir())) == 1
+    assert not (tmp_path / "exp" / "run" / "tokens").exists()  # read the shared cache
+
+    # A cache it cannot write and that lacks its tokens: the run keeps its own, in its dir.
+    from magnet.sandboxes import SandboxSpec, run_sandboxed
+
+    empty = tmp_path / "empty-cache"
+    empty.mkdir()
+    work = tmp_path / "cold"
+    work.mkdir()
+    (work / "spec.json").write_text(request.model_dump_json())
+    argv = [sys.executable, "-m", "magnet.tools.bitnet.train", "--spec", "spec.json"]
+    result = run_sandboxed(
+        SandboxSpec(
+            argv=[*argv, "--out", "run"],
+            work_dir=work,
+            level="bwrap",
+            env={"MAGNET_CACHE": str(empty)},
+            readonly=[empty],
+        )
+    )
+    assert result.status == "ok", result.stderr_tail
+    assert list(empty.iterdir()) == [] and (work / "run" / "tokens" / "meta.json").exists()

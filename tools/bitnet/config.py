@@ -43,6 +43,7 @@ class TrainConfig(BaseModel):
     seed: int = 0
     tokenizer: Literal["byte", "bpe"] = "byte"
     bpe_vocab: int = Field(4096, ge=300)
+    bpe_sample_mb: float = Field(8.0, gt=0, description="MB of training text BPE learns from")
     class_weighted: bool = Field(True, description="weigh the loss by inverse class frequency")
     diverge_factor: float = Field(3.0, gt=1, description="smoothed loss over best = diverged")
     precision: Precision = Field(

@@ -10,15 +10,17 @@ A task object owns the tokenized splits; the trainer only asks it for batches an
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from magnet.tools import evaluate
 from magnet.tools.bitnet.config import TrainConfig
+from magnet.tools.datasets.token_cache import cached_tokens
 from magnet.tools.datasets.tokenizer import Tokenizer
 from magnet.tools.datasets.types import (
-    DOC_SEPARATOR,
     Dataset,
     LabeledDataset,
     SeriesDataset,
@@ -27,23 +29,27 @@ from magnet.tools.datasets.types import (
 from magnet.tools.errors import DatasetError
 
 EVAL_BATCH = 64
+LM_EVAL_BATCH = 16  # windows × seq_len × vocab logits: keep the harness's peak memory small
 
 
 class LmTask:
-    """Random windows of seq_len + 1 tokens from the concatenated train documents."""
+    """Random windows of seq_len + 1 tokens from the concatenated train documents, read from
+    the token cache's memory maps: memory does not grow with the corpus."""
 
     primary, higher_is_better = "bits_per_byte", False
 
-    def __init__(self, ds: TextDataset, tok: Tokenizer, cfg: TrainConfig) -> None:
+    def __init__(
+        self, ds: TextDataset, tok: Tokenizer, cfg: TrainConfig, fallback: Path | None = None
+    ) -> None:
         self.cfg = cfg
         self.splits, self.bytes_per_token = {}, {}
-        for name in ("train", "val", "test"):
-            text = DOC_SEPARATOR.join(getattr(ds, name))
-            ids = torch.from_numpy(tok.encode(text).astype(np.int64))
-            if len(ids) < cfg.seq_len + 2:
-                raise DatasetError(f"{name} split has {len(ids)} tokens; seq_len is {cfg.seq_len}")
-            self.splits[name] = ids
-            self.bytes_per_token[name] = len(text.encode()) / len(ids)
+        for name, split in cached_tokens(ds, tok, fallback=fallback).items():
+            if len(split) < cfg.seq_len + 2:
+                raise DatasetError(
+                    f"{name} split has {len(split)} tokens; seq_len is {cfg.seq_len}"
+                )
+            self.splits[name] = split.ids
+            self.bytes_per_token[name] = split.bytes_per_token
 
     def model_fields(self, tok: Tokenizer) -> dict:
         return {"vocab_size": tok.vocab_size, "max_seq_len": self.cfg.seq_len}
@@ -51,7 +57,7 @@ class LmTask:
     def train_batch(self, gen: torch.Generator) -> torch.Tensor:
         data, t = self.splits["train"], self.cfg.seq_len + 1
         starts = torch.randint(0, len(data) - t, (self.cfg.batch_size,), generator=gen)
-        return data[starts[:, None] + torch.arange(t)]
+        return _windows(data, starts, t)
 
     def loss(self, model, batch: torch.Tensor) -> torch.Tensor:
         logits = model(batch[:, :-1])
@@ -67,11 +73,11 @@ class LmTask:
         n = min(self.cfg.eval_batches * self.cfg.batch_size, len(data) // t)
         starts = torch.linspace(0, len(data) - t, n).long()
         losses = []
-        for chunk in starts.split(EVAL_BATCH):
-            batch = data[chunk[:, None] + torch.arange(t)]
-            logits = model(batch[:, :-1]).float()
-            per_token = F.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none")
-            losses.append(per_token.mean(1))
+        for chunk in starts.split(LM_EVAL_BATCH):
+            batch = _windows(data, chunk, t)
+            logits = model(batch[:, :-1]).float().flatten(0, 1)  # contiguous: a fast loss
+            per_token = F.cross_entropy(logits, batch[:, 1:].flatten(), reduction="none")
+            losses.append(per_token.view(len(chunk), -1).mean(1))
         return torch.cat(losses)
 
     def evaluate(self, model, split: str) -> dict:
@@ -80,6 +86,11 @@ class LmTask:
             "loss": loss,
             "bits_per_byte": evaluate.bits_per_byte(loss, self.bytes_per_token[split]),
         }
+
+
+def _windows(ids: np.ndarray, starts: torch.Tensor, t: int) -> torch.Tensor:
+    """[len(starts), t] int64 token windows; only these are read from the memory map."""
+    return torch.from_numpy(np.stack([ids[s : s + t] for s in starts.tolist()]).astype(np.int64))
 
 
 class ClassifyTask:
@@ -180,7 +191,9 @@ class DirectionTask:
         return evaluate.direction_metrics(y.numpy(), self.predict(model, split).numpy())
 
 
-def make_task(ds: Dataset, tok: Tokenizer | None, cfg: TrainConfig):
+def make_task(ds: Dataset, tok: Tokenizer | None, cfg: TrainConfig, fallback: Path | None = None):
+    """`fallback`: where a trainer that cannot write the shared token cache puts its tokens
+    (its own run directory); the harness never passes one, so it never reads an experiment's."""
     kinds = {
         "lm": (TextDataset, LmTask),
         "classify": (LabeledDataset, ClassifyTask),
@@ -191,4 +204,4 @@ def make_task(ds: Dataset, tok: Tokenizer | None, cfg: TrainConfig):
         raise DatasetError(
             f"dataset '{ds.card.name}' is for task '{ds.card.task}', not '{cfg.task}'"
         )
-    return task_type(ds, tok, cfg)
+    return LmTask(ds, tok, cfg, fallback) if task_type is LmTask else task_type(ds, tok, cfg)

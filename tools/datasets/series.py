@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 
 import numpy as np
 
+from magnet.tools.datasets.prices import Prices
 from magnet.tools.datasets.splits import split_ordered
 from magnet.tools.datasets.types import DatasetCard, Provenance, SeriesDataset, SeriesSplit
 from magnet.tools.errors import DatasetError
@@ -16,30 +15,8 @@ WINDOW = 32
 VAL_FRAC = TEST_FRAC = 0.15
 
 
-def read_ohlcv_csv(text: str, source: str) -> dict[str, np.ndarray]:
-    """Columns close (required), high, low, volume (optional) as float64, in file order."""
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {name.strip().lower(): name for name in reader.fieldnames or []}
-    if "close" not in fields:
-        found = ", ".join(reader.fieldnames or []) or "none"
-        raise DatasetError(f"{source}: no 'close' column (found: {found})")
-    wanted = [c for c in ("close", "high", "low", "volume") if c in fields]
-    columns: dict[str, list[float]] = {c: [] for c in wanted}
-    for line, row in enumerate(reader, start=2):
-        for c in wanted:
-            raw = row.get(fields[c])
-            try:
-                value = float(raw)
-            except (TypeError, ValueError):
-                raise DatasetError(f"{source} line {line}: {c} {raw!r} is not a number") from None
-            if not np.isfinite(value) or (c != "volume" and value <= 0):
-                raise DatasetError(f"{source} line {line}: {c} {raw!r} is not a positive price")
-            columns[c].append(value)
-    return {c: np.asarray(v, dtype=np.float64) for c, v in columns.items()}
-
-
 def direction_dataset(
-    prices: dict[str, np.ndarray],
+    prices: Prices | dict[str, np.ndarray],
     about: Provenance,
     *,
     window: int = WINDOW,
@@ -49,6 +26,8 @@ def direction_dataset(
     The sample for day t sees days t-window+1..t and is labelled 1 when close[t+1] > close[t].
     Splits are consecutive in time; features are standardised with train statistics only.
     """
+    notes = prices.notes if isinstance(prices, Prices) else []
+    prices = prices.columns if isinstance(prices, Prices) else prices
     close = prices["close"]
     feats, names = [np.diff(np.log(close))], ["log_return"]
     if "high" in prices and "low" in prices:
@@ -76,7 +55,7 @@ def direction_dataset(
         sizes={"train": len(train), "val": len(val), "test": len(test)},
         labels=["down", "up"],
         sha256=_hash_prices(prices),
-        notes=[f"window {window} days; features: {', '.join(names)}"],
+        notes=[*notes, f"window {window} days; features: {', '.join(names)}"],
     )
     parts = [SeriesSplit(x[r.start : r.stop], y[r.start : r.stop]) for r in (train, val, test)]
     return SeriesDataset(card, names, *parts)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
+from magnet.tools.datasets.documents import Docs, Piece, cut
+from magnet.tools.datasets.types import DOC_SEPARATOR
 from magnet.tools.errors import DatasetError
 
 # Fewer documents than this are joined and cut into contiguous ranges instead of split whole.
@@ -12,21 +14,31 @@ MIN_WHOLE_DOCUMENTS = 10
 
 
 def split_documents(
-    docs: list[str], val_frac: float, test_frac: float, seed: int
-) -> tuple[list[str], list[str], list[str]]:
-    """Whole documents go to one split each; a handful of documents are cut by position."""
+    docs: list[Piece], val_frac: float, test_frac: float, seed: int
+) -> tuple[Docs, Docs, Docs]:
+    """Whole documents go to one split each; a handful of documents are joined and cut by
+    character position (nothing is read: the cuts are ranges of the files)."""
     if len(docs) >= MIN_WHOLE_DOCUMENTS:
         order = list(range(len(docs)))
         random.Random(seed).shuffle(order)
         n_val, n_test = _counts(len(docs), val_frac, test_frac)
-        picked = [docs[i] for i in order]
-        return picked[n_val + n_test :], picked[:n_val], picked[n_val : n_val + n_test]
-    text = "\n\n".join(docs)
-    n_val, n_test = _counts(len(text), val_frac, test_frac)
-    if len(text) - n_val - n_test < n_val:
-        raise DatasetError(f"corpus too small to split: {len(text)} characters")
-    cut = len(text) - n_val - n_test
-    return [text[:cut]], [text[cut : cut + n_val]], [text[cut + n_val :]]
+        picked = [(docs[i],) for i in order]
+        return (
+            Docs(picked[n_val + n_test :]),
+            Docs(picked[:n_val]),
+            Docs(picked[n_val : n_val + n_test]),
+        )
+    joined = [p for i, doc in enumerate(docs) for p in ((DOC_SEPARATOR, doc) if i else (doc,))]
+    total = sum(len(p) for p in joined)
+    n_val, n_test = _counts(total, val_frac, test_frac)
+    if total - n_val - n_test < n_val:
+        raise DatasetError(f"corpus too small to split: {total} characters")
+    at = total - n_val - n_test
+    return (
+        Docs([cut(joined, 0, at)]),
+        Docs([cut(joined, at, at + n_val)]),
+        Docs([cut(joined, at + n_val, total)]),
+    )
 
 
 def dedupe_labeled(texts: list[str], labels: list[str]) -> tuple[list[str], list[str], int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
+from magnet.tools.datasets.documents import Piece, piece_chunks
 from magnet.tools.datasets.splits import dedupe_labeled, split_documents, split_stratified
 from magnet.tools.datasets.types import (
     DatasetCard,
@@ -21,30 +22,38 @@ MIN_PER_CLASS = 3
 
 
 def text_dataset(
-    docs: list[tuple[str, str]],
+    docs: list[tuple[str, Piece]],
     about: Provenance,
     *,
     seed: int = 0,
     notes: list[str] | None = None,
 ) -> TextDataset:
-    """`docs` holds (document name, text) pairs in a fixed order; empty documents are dropped."""
-    docs = [(n, t) for n, t in docs if t.strip()]
+    """`docs` holds (document name, text or scanned file) pairs in a fixed order; empty
+    documents are dropped. Files are streamed, never held whole."""
+    docs = [(n, p) for n, p in docs if not _blank(p)]
     if not docs:
         raise DatasetError(f"{about.source}: no non-empty text found")
     h = hashlib.sha256()
-    for doc_name, text in docs:
-        h.update(doc_name.encode() + b"\0" + text.encode() + b"\0")
-    texts = [t for _, t in docs]
-    train, val, test = split_documents(texts, LM_VAL_FRAC, LM_TEST_FRAC, seed)
+    for doc_name, piece in docs:
+        h.update(doc_name.encode() + b"\0")
+        for chunk in piece_chunks(piece):
+            h.update(chunk.encode())
+        h.update(b"\0")
+    pieces = [p for _, p in docs]
+    train, val, test = split_documents(pieces, LM_VAL_FRAC, LM_TEST_FRAC, seed)
     card = DatasetCard(
         **about.model_dump(),
         task="lm",
         sizes={"train": len(train), "val": len(val), "test": len(test)},
-        n_bytes=sum(len(t.encode()) for t in texts),
+        n_bytes=sum(len(p.encode()) if isinstance(p, str) else p.n_bytes for p in pieces),
         sha256=h.hexdigest(),
         notes=notes or [],
     )
     return TextDataset(card, train, val, test)
+
+
+def _blank(piece: Piece) -> bool:
+    return not piece.strip() if isinstance(piece, str) else piece.blank
 
 
 def labeled_dataset(

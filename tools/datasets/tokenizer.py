@@ -1,16 +1,22 @@
 """Tokenizers: raw bytes (vocabulary 256, the default) or a byte-level BPE trained on train only.
 
 A tokenizer saves itself as `tokenizer.json` in a run directory so that evaluation and export
-use exactly the one training used.
+use exactly the one training used. BPE learns from a bounded, seeded sample of the training
+documents (`bpe_sample_mb`), so its cost does not grow with the corpus; the same sample and
+the same documents give the same tokenizer, whose fingerprint keys the token cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from magnet.tools.datasets.documents import Docs
 from magnet.tools.errors import ConfigError
 
 
@@ -21,11 +27,17 @@ class ByteTokenizer:
     def encode(self, text: str) -> np.ndarray:
         return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
+    def encode_many(self, text: str) -> np.ndarray:
+        return self.encode(text)
+
     def decode(self, ids) -> str:
         return bytes(int(i) for i in ids).decode("utf-8", errors="replace")
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"kind": "byte"}))
+
+    def fingerprint(self) -> str:
+        return "byte"
 
 
 class BpeTokenizer:
@@ -36,7 +48,7 @@ class BpeTokenizer:
         self.vocab_size = tokenizer.get_vocab_size()
 
     @classmethod
-    def train(cls, texts: list[str], vocab_size: int) -> BpeTokenizer:
+    def train(cls, texts: Iterator[str] | Sequence[str], vocab_size: int) -> BpeTokenizer:
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
         tok = Tokenizer(models.BPE())
@@ -53,22 +65,49 @@ class BpeTokenizer:
     def encode(self, text: str) -> np.ndarray:
         return np.asarray(self._tok.encode(text).ids, dtype=np.int32)
 
+    def encode_many(self, text: str) -> np.ndarray:
+        """A long text line by line on every core (the byte-level pre-tokenizer splits at
+        newlines anyway, so the ids are those of `encode`)."""
+        lines = text.splitlines(keepends=True)
+        ids = [e.ids for e in self._tok.encode_batch(lines)]
+        return np.fromiter((i for row in ids for i in row), dtype=np.int32)
+
     def decode(self, ids) -> str:
         return self._tok.decode([int(i) for i in ids])
 
     def save(self, path: Path) -> None:
         path.write_text(self._tok.to_str())
 
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self._tok.to_str().encode()).hexdigest()
+
 
 Tokenizer = ByteTokenizer | BpeTokenizer
 
 
-def build_tokenizer(kind: str, train_texts: list[str], vocab_size: int) -> Tokenizer:
+def build_tokenizer(
+    kind: str, train_texts: Sequence[str], vocab_size: int, sample_mb: float = 8.0, seed: int = 0
+) -> Tokenizer:
     if kind == "byte":
         return ByteTokenizer()
     if kind == "bpe":
-        return BpeTokenizer.train(train_texts, vocab_size)
+        return BpeTokenizer.train(sample(train_texts, int(sample_mb * 2**20), seed), vocab_size)
     raise ConfigError(f"unknown tokenizer '{kind}' (byte, bpe)")
+
+
+def sample(texts: Sequence[str], chars: int, seed: int = 0) -> Iterator[str]:
+    """Documents in a seeded order until about `chars` characters: the whole of a small
+    corpus, a bounded share of a large one (a long document contributes its start)."""
+    docs = texts if isinstance(texts, Docs) else Docs([(t,) for t in texts])
+    order = list(range(len(docs)))
+    random.Random(seed).shuffle(order)
+    left = chars
+    for i in order:
+        if left <= 0:
+            return
+        text = docs.head(i, left)
+        left -= len(text)
+        yield text
 
 
 def load_tokenizer(path: Path) -> Tokenizer:

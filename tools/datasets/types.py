@@ -8,6 +8,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from magnet.tools.datasets.documents import Docs
+
 Task = Literal["lm", "classify", "direction"]
 SPLITS = ("train", "val", "test")
 
@@ -56,12 +58,12 @@ DOC_SEPARATOR = "\n\n"  # between documents when a split is read as one text
 
 @dataclass
 class TextDataset:
-    """A corpus for language modelling: documents per split."""
+    """A corpus for language modelling: documents per split, read on demand."""
 
     card: DatasetCard
-    train: list[str]
-    val: list[str]
-    test: list[str]
+    train: Docs
+    val: Docs
+    test: Docs
 
 
 @dataclass

@@ -7,8 +7,10 @@ import io
 import json
 from pathlib import Path
 
-from magnet.tools.datasets.series import direction_dataset, read_ohlcv_csv
-from magnet.tools.datasets.text import labeled_dataset, text_dataset
+from magnet.tools.datasets.corpus import text_files
+from magnet.tools.datasets.prices import read_prices_csv
+from magnet.tools.datasets.series import direction_dataset
+from magnet.tools.datasets.text import labeled_dataset
 from magnet.tools.datasets.types import Dataset, Provenance, Task
 from magnet.tools.errors import DatasetError
 
@@ -20,7 +22,7 @@ def load_user(path: Path, task: Task) -> Dataset:
         raise DatasetError(f"{path}: a directory; task '{task}' needs a .jsonl or .csv file")
     if task == "direction":
         return direction_dataset(
-            read_ohlcv_csv(_read(path), path.name),
+            read_prices_csv(_read(path), path.name),
             _about(path, "daily prices from a user CSV"),
         )
     if path.suffix.lower() == ".jsonl":
@@ -37,31 +39,13 @@ def load_user(path: Path, task: Task) -> Dataset:
 
 
 def _text_files(path: Path) -> Dataset:
+    """A file, or every file under a directory (hidden ones aside), each a document."""
     files = (
         [path]
         if path.is_file()
         else sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
     )
-    docs, skipped = [], []
-    for p in files:
-        try:
-            docs.append(
-                (
-                    str(p.relative_to(path) if path.is_dir() else p.name),
-                    p.read_text(encoding="utf-8"),
-                )
-            )
-        except UnicodeDecodeError:
-            skipped.append(p.name)
-    if not docs:
-        why = f" ({len(skipped)} files are not UTF-8 text)" if skipped else ""
-        raise DatasetError(f"{path}: no text files found{why}")
-    notes = [f"skipped {len(skipped)} non-UTF-8 files: {', '.join(skipped[:5])}"] if skipped else []
-    return text_dataset(
-        docs,
-        _about(path, "text files from a user directory"),
-        notes=notes,
-    )
+    return text_files(path, files, _about(path, "text files from a user directory"))
 
 
 def _jsonl_rows(path: Path) -> tuple[list[str], list[str]]:
