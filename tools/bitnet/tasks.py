@@ -71,7 +71,7 @@ class LmTask:
         """Mean loss of each of evenly spaced windows over the split, the same ones every time."""
         data, t = self.splits[split], self.cfg.seq_len + 1
         n = min(self.cfg.eval_batches * self.cfg.batch_size, len(data) // t)
-        starts = torch.linspace(0, len(data) - t, n).long()
+        starts = evenly_spaced(len(data) - t, n)
         losses = []
         for chunk in starts.split(LM_EVAL_BATCH):
             batch = _windows(data, chunk, t)
@@ -86,6 +86,12 @@ class LmTask:
             "loss": loss,
             "bits_per_byte": evaluate.bits_per_byte(loss, self.bytes_per_token[split]),
         }
+
+
+def evenly_spaced(last: int, n: int) -> torch.Tensor:
+    """`n` window starts from 0 to `last`, exact however long the split (float32 steps of a
+    split of 400M tokens are 32 apart: a rounded-up start would give a short window)."""
+    return torch.from_numpy(np.linspace(0, last, n).astype(np.int64))
 
 
 def _windows(ids: np.ndarray, starts: torch.Tensor, t: int) -> torch.Tensor:

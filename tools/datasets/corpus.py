@@ -90,7 +90,7 @@ def _load(place: Path) -> TextDataset | None:
         ]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return TextDataset(card, *map(Docs, splits))
+    return TextDataset(card, *splits)
 
 
 def _piece(p) -> dict:

@@ -93,7 +93,7 @@ class Docs(Sequence[str]):
     """A split's documents; indexing reads one, `chunks` streams one."""
 
     def __init__(self, docs: Sequence[Doc]) -> None:
-        self.docs = list(docs)
+        self.docs = list(docs.docs if isinstance(docs, Docs) else docs)  # never read to copy
 
     def __len__(self) -> int:
         return len(self.docs)

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,9 +94,19 @@ def test_a_write_that_fails_leaves_no_half_written_cache(tmp_path, magnet_home):
     assert len(ok["train"]) == len(DOC_SEPARATOR.join(load_dataset(str(root), "lm").train))
 
 
+def bytes_read() -> int:
+    """What this process has read through system calls so far (the kernel's count)."""
+    io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    return int(io["rchar"])
+
+
 def test_an_unchanged_corpus_is_not_read_again(tmp_path):
-    root = corpus(tmp_path / "c")
+    root = corpus(tmp_path / "c", lines=2000)  # ~1 MB
     first = load_dataset(str(root), "lm")
+    before = bytes_read()
+    again = load_dataset(str(root), "lm")
+    assert bytes_read() - before < 100_000  # the kept manifest, not the corpus
+    assert again.card == first.card and again.val.docs == first.val.docs
     part = root / "part00.txt"
     stat = part.stat()
     part.write_text(part.read_text().replace("quick", "QUICK"))  # same size
@@ -103,3 +114,11 @@ def test_an_unchanged_corpus_is_not_read_again(tmp_path):
     assert load_dataset(str(root), "lm").card.sha256 == first.card.sha256  # the listing decides
     part.write_text("new text\n")
     assert load_dataset(str(root), "lm").card.sha256 != first.card.sha256
+
+
+def test_evaluation_windows_stay_inside_a_split_of_any_length():
+    from magnet.tools.bitnet.tasks import evenly_spaced
+
+    for last in (1000, 399_999_800, 2**31 + 5):  # float32 would round the second one up
+        starts = evenly_spaced(last, 256)
+        assert starts[0] == 0 and starts[-1] == last and bool((starts <= last).all())
