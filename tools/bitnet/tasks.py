@@ -10,6 +10,7 @@ A task object owns the tokenized splits; the trainer only asks it for batches an
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -201,7 +202,7 @@ def make_task(ds: Dataset, tok: Tokenizer | None, cfg: TrainConfig, fallback: Pa
     """`fallback`: where a trainer that cannot write the shared token cache puts its tokens
     (its own run directory); the harness never passes one, so it never reads an experiment's."""
     kinds = {
-        "lm": (TextDataset, LmTask),
+        "lm": (TextDataset, partial(LmTask, fallback=fallback)),
         "classify": (LabeledDataset, ClassifyTask),
         "direction": (SeriesDataset, DirectionTask),
     }
@@ -210,4 +211,4 @@ def make_task(ds: Dataset, tok: Tokenizer | None, cfg: TrainConfig, fallback: Pa
         raise DatasetError(
             f"dataset '{ds.card.name}' is for task '{ds.card.task}', not '{cfg.task}'"
         )
-    return LmTask(ds, tok, cfg, fallback) if task_type is LmTask else task_type(ds, tok, cfg)
+    return task_type(ds, tok, cfg)

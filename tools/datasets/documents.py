@@ -120,13 +120,6 @@ class Docs(Sequence[str]):
                 break
         return "".join(out)
 
-    def chars(self) -> int:
-        return sum(len(p) for doc in self.docs for p in doc)
-
-
-def doc_len(doc: Doc) -> int:
-    return sum(len(p) for p in doc)
-
 
 def cut(pieces: list[Piece], start: int, end: int) -> Doc:
     """Characters [start, end) of the pieces laid end to end."""
@@ -138,10 +131,3 @@ def cut(pieces: list[Piece], start: int, end: int) -> Doc:
             out.append(p[lo:hi] if isinstance(p, str) else p.cut(lo, hi))
         at += len(p)
     return tuple(out)
-
-
-def scan_error(path: Path, e: Exception) -> str:
-    """Why a file was skipped, for the dataset card."""
-    if isinstance(e, UnicodeDecodeError):
-        return f"{path.name} (not UTF-8 text)"
-    return f"{path.name} ({getattr(e, 'strerror', None) or e})"

@@ -16,7 +16,7 @@ VAL_FRAC = TEST_FRAC = 0.15
 
 
 def direction_dataset(
-    prices: Prices | dict[str, np.ndarray],
+    prices: Prices,
     about: Provenance,
     *,
     window: int = WINDOW,
@@ -26,8 +26,7 @@ def direction_dataset(
     The sample for day t sees days t-window+1..t and is labelled 1 when close[t+1] > close[t].
     Splits are consecutive in time; features are standardised with train statistics only.
     """
-    notes = prices.notes if isinstance(prices, Prices) else []
-    prices = prices.columns if isinstance(prices, Prices) else prices
+    notes, prices = prices.notes, prices.columns
     close = prices["close"]
     feats, names = [np.diff(np.log(close))], ["log_return"]
     if "high" in prices and "low" in prices:
