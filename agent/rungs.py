@@ -62,6 +62,17 @@ def unit_flops(state: ResearchState) -> float | None:
         return None
 
 
+def expert_flops(state: ResearchState) -> float | None:
+    """The training FLOPs the session's expert will get: the scale-up's share of the budget
+    in units, or the last rung's units when there is no scale-up."""
+    unit, schedule = unit_flops(state), state.schedule
+    if unit is None or schedule is None:
+        return None
+    if schedule.scaleup:
+        return unit * schedule.scaleup * schedule.budget_s / schedule.unit_s
+    return unit * schedule.rungs[-1].units
+
+
 def next_move(state: ResearchState) -> Move:
     reason = search_over(state)
     if reason is None:

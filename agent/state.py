@@ -110,6 +110,7 @@ class Experiment(BaseModel):
     kind: ExperimentKind
     rung: int = 0
     parent: str | None = Field(None, description="promoted, scaleup: the experiment retrained")
+    warm: bool = Field(False, description="scaleup: it started from its parent's weights")
     hypothesis: str = ""
     diff: dict[str, Scalar] = Field(description="what changed from the best config before it")
     config: dict[str, Scalar] = Field(description="everything set, the fixed settings included")

@@ -125,7 +125,7 @@ def run_training(
             limits=limits or Limits(),
             level=level,
             env=env,
-            readonly=([Path(data)] if Path(data).exists() else []) + cache,
+            readonly=([Path(data)] if Path(data).exists() else []) + cache + _init(spec),
             metrics_file=f"{RUN}/{METRICS}",
             result_file=f"{RUN}/{RESULT}",
         ),
@@ -145,6 +145,12 @@ def _shared_tokens(request: TrainRequest) -> tuple[dict[str, str], list[Path]]:
         return {}, []
     cache = cache_dir().resolve()
     return {"MAGNET_CACHE": str(cache)}, [cache]
+
+
+def _init(request: TrainRequest) -> list[Path]:
+    """The run whose weights the trainer starts from (init_from), which it reads only."""
+    init = request.settings.get("init_from")
+    return [Path(str(init)).resolve()] if init else []
 
 
 def run_diloco_experiment(

@@ -4,8 +4,9 @@ Reads: goal, spec, settings, schedule, experiments, best, feedback, review (a re
 lessons from memory, the search policy's candidates. The first call fixes the schedule
 (tools/search/schedule.py: rungs of equal compute, then a scale-up) from the budget; a budget
 too small for one rung stops the session with the smallest one that works. Rung 0 opens with
-BASELINE_SEEDS runs of the unchanged config (their spread is the noise floor), then
-agent/proposal.py lets the LLM pick and edit a search-policy candidate; later rungs retrain
+BASELINE_SEEDS runs of the unchanged config (their spread is the noise floor), then the
+config reshaped for the expert's compute (tools/search/sizing.py), then agent/proposal.py
+lets the LLM pick and edit a search-policy candidate; later rungs retrain
 the best of the rung before with more compute (agent/rungs.py), and the last experiment
 scales the winner up. A rejected idea becomes a finding first (never proposed again; lessons
 say why); a rejected promotion or scale-up is not proposed again.
@@ -17,9 +18,9 @@ from __future__ import annotations
 
 from magnet.agent.deps import Deps
 from magnet.agent.proposal import PlanContext, choose
-from magnet.agent.rungs import Move, make_schedule, next_move
+from magnet.agent.rungs import Move, expert_flops, make_schedule, next_move
 from magnet.agent.state import Proposal, ResearchState, describe
-from magnet.tools.search.policy import Candidate
+from magnet.tools.search.policy import SEARCH_ONLY, Candidate
 from magnet.tools.search.schedule import BudgetError
 
 
@@ -81,8 +82,16 @@ def _proposal(state: ResearchState, move: Move) -> Proposal:
 
 
 def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
-    """A rung-0 idea: the LLM's pick among the policy's candidates, never one already tried."""
+    """A rung-0 idea: first the config sized for the expert's compute, then the LLM's pick
+    among the policy's candidates; never one already tried."""
     n, spec = len(state.experiments), state.spec
+
+    def tried(diff: dict):  # this session's runs too: remember precedes record
+        return deps.memory.already_tried(state.compose(diff)[1], spec.task, spec.dataset)
+
+    if sized := _sized(state, deps, tried):
+        update["proposal"] = sized
+        return update, f"exp {n} · {describe(sized.config_diff)} · {sized.hypothesis}"
     ctx = PlanContext(
         goal=state.goal,
         session_id=state.session_id,
@@ -94,10 +103,6 @@ def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
         fixed=state.settings.fixed,
         remaining_seconds=update["remaining_seconds"],
     )
-
-    def tried(diff: dict):  # this session's runs too: remember precedes record
-        return deps.memory.already_tried(state.compose(diff)[1], spec.task, spec.dataset)
-
     proposal, notes, tokens = choose(ctx, _candidates(state, deps), deps.llm, tried)
     for note in notes:
         deps.traces.event(state.session_id, "plan", "note", note)
@@ -106,6 +111,25 @@ def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
         return _rung0_closed(state, deps, update)
     update["proposal"] = proposal
     return update, f"exp {n} · {describe(proposal.config_diff)} · {proposal.hypothesis}"
+
+
+def _sized(state: ResearchState, deps: Deps, tried) -> Proposal | None:
+    """The policy's config sized for the expert's compute, unless it is not one to try."""
+    flops = expert_flops(state)
+    base = {k: v for k, v in state.compose({})[1].items() if k not in SEARCH_ONLY}
+    found = deps.policy(state).sized(base, flops) if flops else None
+    if found is None:
+        return None
+    diff = state.compose(found.diff)[0]
+    if not diff or tried(diff):
+        return None
+    return Proposal(
+        kind="planned",
+        hypothesis=found.reason,
+        config_diff=diff,
+        expected_effect=f"a better {state.spec.metric} at the same compute",
+        estimated_seconds=state.schedule.unit_s,
+    )
 
 
 def _rung0_closed(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:

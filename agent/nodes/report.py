@@ -112,6 +112,9 @@ def _expert(state: ResearchState) -> list[str]:
     expert, anchor = state.expert, state.anchor()
     exp = next(e for e in state.experiments if e.id == expert.experiment_id)
     compute = f", {exp.steps} steps, {exp.flops:.3g} FLOPs" if exp.flops else ""
+    if exp.warm:
+        parent = next(e for e in state.experiments if e.id == exp.parent)
+        compute += f" from exp {parent.number}'s weights"
     lines = [f"- **expert**: {exp.label}{compute}: {expert.test.describe()}"]
     if anchor is not None:
         sign = 1 if anchor.higher_is_better else -1

@@ -4,7 +4,8 @@ Reads: proposal, best, settings (steps, fixed), spec, schedule. Every training e
 rung r gets the compute of the default config at `steps` times the rung's units
 (tools/bitnet/compute.py, tools/search/schedule.py): a config with twice the batch runs half
 the steps. A promotion or scale-up retrains its parent's config from scratch; the scale-up
-gets the steps its share of the budget buys at the rate this session's runs measured. A
+gets the steps its share of the budget buys at the rate this session's runs measured, starting
+from its parent's weights. A
 change of `merge` alone in a DiLoCo session re-merges the best run's specialists (kind
 remerge); `augment=N` for a classifier first has the LLM write N training examples for the
 best run's misclassified val texts.
@@ -36,6 +37,7 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     steps, flops = _equal_compute(state, settings)
     if proposal.kind == "scaleup":
         steps, flops = _scaled_up(state, settings, parent, steps, flops)
+        settings |= _warm_start(state, parent, config)
     elif flops is not None and proposal.rung:
         units = state.schedule.rungs[proposal.rung].units
         steps, flops = steps * units, flops * units
@@ -58,6 +60,7 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         kind="remerge" if remerge else proposal.kind,
         rung=proposal.rung,
         parent=proposal.parent,
+        warm="init_from" in settings,
         hypothesis=proposal.hypothesis,
         diff=diff,
         config=config,
@@ -78,7 +81,8 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     )
     compute = f" · {steps} steps, {flops:.3g} FLOPs" if flops else ""
     precision = f" · {exp.precision}" if exp.precision else ""
-    text = f"{exp.label} · {exp.status} · {exp.seconds:.0f} s{compute}{precision}"
+    warm = f" · from exp {parent.number}'s weights" if exp.warm else ""
+    text = f"{exp.label} · {exp.status} · {exp.seconds:.0f} s{compute}{precision}{warm}"
     return {"current": exp}, text
 
 
@@ -132,6 +136,16 @@ def _scaled_up(state: ResearchState, settings: dict, parent, steps: int, flops: 
     cfg = make_config(state.spec.task, state.spec.dataset, settings=settings)
     scaled = max(steps_for_flops(cfg, max(share - overhead, 0) / rate), parent.steps or steps)
     return scaled, flops * scaled / steps
+
+
+def _warm_start(state: ResearchState, parent: Experiment, config: dict) -> dict:
+    """The scale-up starts from its parent's trained weights (a new schedule, the compute its
+    parent spent not thrown away) when it runs the parent's very config; after a reviewer's
+    edit it starts from scratch."""
+    same = config == {**parent.config, **state.settings.fixed}
+    if not same or not parent.ok or state.spec.search_task == "diloco":
+        return {}
+    return {"init_from": str(parent.run_dir)}
 
 
 def _training_data(state: ResearchState, deps: Deps, config: dict) -> str:

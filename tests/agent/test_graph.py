@@ -8,6 +8,7 @@ import pytest
 
 from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget, Settings
+from magnet.tools.bitnet.run_dir import RunDir
 from magnet.tools.chain.ledger import Ledger
 from magnet.tools.chain.verify import verify
 from magnet.tools.llm import Llm
@@ -51,6 +52,8 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     winner = max(done[:3], key=lambda e: e.value)
     assert expert.parent == winner.id and expert.steps > winner.steps
     assert expert.config == winner.config and expert.best_before == winner.value
+    started = RunDir(expert.run_dir).config().init_from  # from the winner's trained weights
+    assert started == str(Path(winner.run_dir).resolve())
     assert state.best.experiment_id == expert.id == state.expert.experiment_id
     test = state.expert.test
     assert test.split == "test" and test.unit == "days" and test.low <= test.value <= test.high
@@ -64,6 +67,7 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     # The expert's test score leads, against the classical anchors' test scores.
     assert report.splitlines()[2].startswith("- **expert**: exp 3 · scale-up")
+    assert f"FLOPs from exp {winner.number}'s weights: " in report.splitlines()[2]
     assert "95% bootstrap over" in report and "- **against " in report
     assert "classical baseline majority class: val 0.5, test 0.5" in report
     assert state.spec.target > 0.5 and len(state.baselines) == 2

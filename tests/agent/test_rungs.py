@@ -112,3 +112,46 @@ def test_a_budget_too_small_for_one_run_stops_before_anything_runs(tmp_path, scr
     assert card is None and state.experiments == []
     assert "the smallest budget that works is --budget-minutes" in state.stop_reason
     assert state.stop_reason in state.report
+
+
+def test_after_the_seeds_magnet_tries_the_default_sized_for_the_experts_compute(
+    tmp_path, scripted_llm
+):
+    from magnet.agent.deps import Deps
+    from magnet.agent.nodes.plan import plan
+    from magnet.agent.state import Best
+    from magnet.agent.traces import TraceStore
+
+    calls = scripted_llm()  # no reply scripted: the sized config needs no LLM
+    deps = Deps(home=tmp_path, llm=Llm("openai/scripted"), traces=TraceStore(tmp_path / "t.db"))
+
+    def after_seeds(policy: str, fixed: dict) -> ResearchState:
+        spec = ResearchSpec(task="lm", dataset="shakespeare", metric="bits_per_byte")
+        spec = spec.model_copy(update={"higher_is_better": False})
+        seeds = [
+            _run(0, 2.6, diff={"seed": 0}, kind="baseline"),
+            _run(1, 2.5, diff={"seed": 1}, kind="baseline"),
+        ]
+        # 600 s, 40% scale-up, a unit ≈ 27 s: the expert gets ≈ 8.9 units ≈ 3.9e13 FLOPs
+        schedule = Schedule(
+            rungs=[Rung(configs=4, units=1), Rung(configs=2, units=3)], scaleup=0.4,
+            budget_s=600, unit_s=27,
+        )  # fmt: skip
+        settings = Settings(steps=100, fixed=fixed, policy=policy)
+        return ResearchState(
+            session_id=deps.traces.create_session("g"), goal="g", spec=spec, settings=settings,
+            schedule=schedule, experiments=seeds,
+            best=Best(experiment_id="s-001", config={"seed": 1}, value=2.5, run_dir=Path("x")),
+        )  # fmt: skip
+
+    update, _ = plan(after_seeds("llm", {"seq_len": 128}), deps)
+    proposal = update["proposal"]
+    assert proposal.config_diff == {"n_layers": 2, "ffn_dim": 512} and calls == []
+    assert "sized for the expert's 3.9e+13 training FLOPs" in proposal.hypothesis
+    assert proposal.kind == "planned" and proposal.rung == 0
+    # the user's fixed shape is kept: nothing to size, so the LLM is asked as before
+    deps.llm.disabled = "off in this test"
+    update, _ = plan(after_seeds("llm", {**TINY, "seq_len": 128}), deps)
+    assert "sized" not in update["proposal"].hypothesis
+    update, _ = plan(after_seeds("tpe", {"seq_len": 128}), deps)  # the plain sampler: no sizing
+    assert "sized" not in update["proposal"].hypothesis and calls == []

@@ -46,6 +46,9 @@ class TrainConfig(BaseModel):
     bpe_sample_mb: float = Field(8.0, gt=0, description="MB of training text BPE learns from")
     class_weighted: bool = Field(True, description="weigh the loss by inverse class frequency")
     diverge_factor: float = Field(3.0, gt=1, description="smoothed loss over best = diverged")
+    init_from: str | None = Field(
+        None, description="a run directory whose weights this run starts from (same model)"
+    )
     precision: Precision = Field(
         "auto", description="matmul format; auto: bf16 on CPUs with native bf16, else fp32"
     )

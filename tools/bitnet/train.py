@@ -34,7 +34,7 @@ from magnet.tools.datasets.types import (
     Task,
     TextDataset,
 )
-from magnet.tools.errors import MagnetError, RunDirError
+from magnet.tools.errors import ConfigError, MagnetError, RunDirError
 from magnet.tools.paths import magnet_home
 from magnet.tools.settings import Scalar
 
@@ -94,7 +94,29 @@ def _prepared(request: TrainRequest):
         else build_tokenizer(cfg.tokenizer, _train_texts(dataset), cfg.bpe_vocab, cfg.bpe_sample_mb)
     )
     cfg.precision = resolve(cfg.precision)
+    if cfg.init_from:
+        cfg.init_from = _init_source(cfg)
     return cfg, dataset, tok
+
+
+SHAPE = ("linear", "d_model", "n_layers", "n_heads", "n_kv_heads", "ffn_dim")
+
+
+def _init_source(cfg: TrainConfig) -> str:
+    """The absolute run directory `init_from` names, checked before anything is made: it
+    has a checkpoint of this model's shape."""
+    run = RunDir(Path(cfg.init_from).resolve())
+    if not run.checkpoint.exists():
+        raise ConfigError(f"init_from={cfg.init_from}: no checkpoint there to start from")
+    theirs = run.config().model
+    differ = [
+        f"{k} {getattr(theirs, k)} ≠ {getattr(cfg.model, k)}"
+        for k in SHAPE
+        if getattr(theirs, k) != getattr(cfg.model, k)
+    ]
+    if differ:
+        raise ConfigError(f"init_from={cfg.init_from}: another model ({', '.join(differ)})")
+    return str(run.path)
 
 
 def resume_run(

@@ -88,6 +88,8 @@ class Trainer:
     def run(self) -> Outcome:
         if self.files.checkpoint.exists():
             self.state = load_checkpoint(self.files.checkpoint, self.model, self.opt, self.gen)
+        elif self.cfg.init_from:  # weights only: a fresh optimizer and schedule
+            load_checkpoint(RunDir(Path(self.cfg.init_from)).checkpoint, self.model)
         self.files.keep_metrics_until(self.state["step"])
         note = self._precision_note()
         self.on_event(

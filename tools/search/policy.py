@@ -4,6 +4,7 @@
     for c in policy.candidates(best_config, last_kind="diverged"):
         print(c.diff, c.reason)
     policy.record(exp_id, config_that_ran, value)   # every rung-0 experiment, once each
+    policy.sized(default_config, expert_flops)       # the first idea: a shape for the budget
 
 The study lives in SQLite, so it continues across a resume, and holds only real trials: each
 experiment that ran, with every searched setting's value (its default where it set none) and
@@ -110,6 +111,24 @@ class SearchPolicy:
             if diff:
                 found.append(Candidate(diff, f"{SAMPLER_NAMES[self.sampler]} suggestion"))
         return found
+
+    def sized(self, settings: dict, flops: float) -> Candidate | None:
+        """The config of `settings` reshaped for `flops` of training (tools/search/sizing.py):
+        this policy's first idea for a language model or classifier; None for the plain
+        samplers, other tasks, or when the shape is right already."""
+        from magnet.tools.search.sizing import TOKENS_PER_PARAM, sized_for, tokens_per_param
+
+        if not self.rules or self.task not in ("lm", "classify"):
+            return None
+        diff = sized_for(self.task, settings, flops)
+        if not diff:
+            return None
+        now = tokens_per_param(self.task, settings, flops)
+        reason = (
+            f"a model sized for the expert's {flops:.2g} training FLOPs: about "
+            f"{TOKENS_PER_PARAM:g} tokens per parameter instead of {now:.2g}"
+        )
+        return Candidate(diff, reason)
 
     def record(self, experiment_id: str, config: dict, value: float | None) -> None:
         """A finished experiment as a trial, once per experiment id (a resumed session may

@@ -8,7 +8,9 @@ One unit is the compute the default config spends in `--steps` steps (tools/bitn
 Every config of rung r is trained from scratch with ETA**r units (a complete schedule: BitNet's
 two-stage learning rate bends the loss curve mid-run, so part of a longer run predicts it
 poorly); the best 1/ETA of a rung go on to the next. The scale-up then trains the winner with
-the share `scaleup` of the budget's seconds, and that run is the session's expert. The rung
+the share `scaleup` of the budget's seconds, starting from the weights its last rung's run
+left (a schedule of its own: the compute spent there is not thrown away), and that run is the
+session's expert. The rung
 sizes come from the budget in seconds, an estimate of a unit's seconds, and the experiment cap.
 """
 

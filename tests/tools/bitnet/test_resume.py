@@ -80,3 +80,49 @@ def test_sigkilled_run_resumes_exactly(tmp_path):
     assert f"steps: {STEPS}" in done.stdout
     assert _comparable(killed) == _comparable(reference.run_dir)
     assert json.loads((killed / "result.json").read_text())["val"] == reference.val
+
+
+@pytest.mark.integration
+def test_a_run_starts_from_another_runs_weights_with_its_own_schedule(tmp_path):
+    from magnet.tools.bitnet.checkpoint import read_weights
+    from magnet.tools.errors import ConfigError
+
+    settings = {**TINY, "eval_every": 5}
+    first = train(
+        TrainRequest(task="lm", data="shakespeare", steps=5, out=tmp_path / "a", settings=settings)
+    )
+    seen = {}
+
+    def on_event(record):  # the first step's loss: the trained weights, not a fresh init
+        seen.setdefault(record["event"], record)
+
+    warm = train(
+        TrainRequest(
+            task="lm", data="shakespeare", steps=5, out=tmp_path / "b",
+            settings={**settings, "init_from": str(tmp_path / "a"), "log_every": 1},
+        ),
+        on_event,
+    )  # fmt: skip
+    cold = train(
+        TrainRequest(
+            task="lm", data="shakespeare", steps=5, out=tmp_path / "c",
+            settings={**settings, "log_every": 1},
+        )
+    )  # fmt: skip
+    first_cold = json.loads((tmp_path / "c" / "metrics.jsonl").read_text().splitlines()[0])
+    assert seen["train"]["step"] == 1 and seen["train"]["loss"] < first_cold["loss"] - 0.5
+    assert warm.val["loss"] < min(first.val["loss"], cold.val["loss"])
+    assert seen["start"]["step"] == 0  # its own schedule: five steps, from step 0
+    source = read_weights(tmp_path / "a" / "checkpoint.safetensors")
+    assert source.keys() == read_weights(tmp_path / "b" / "checkpoint.safetensors").keys()
+    # another shape, or a directory without a checkpoint: a clear error, no run dir made
+    for bad, why in (({"n_layers": 2}, "another model (n_layers 1 ≠ 2)"), ({}, "no checkpoint")):
+        source = tmp_path / ("a" if bad else "nowhere")
+        with pytest.raises(ConfigError, match=why.replace("(", r"\(").replace(")", r"\)")):
+            train(
+                TrainRequest(
+                    task="lm", data="shakespeare", steps=5, out=tmp_path / "d",
+                    settings={**settings, **bad, "init_from": str(source)},
+                )
+            )  # fmt: skip
+        assert not (tmp_path / "d").exists()

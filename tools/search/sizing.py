@@ -1,0 +1,63 @@
+"""A model shaped for the compute it will get, before anything is searched.
+
+    diff = sized_for("lm", {"seq_len": 128}, flops=3.9e13)
+    # {"n_layers": 2, "ffn_dim": 512}: ≈ 3 training tokens per non-embedding parameter
+
+At a fixed training compute C ≈ 6·N·D, a model of N parameters sees D tokens; too big a model
+sees too few tokens to learn from, too small a one stops improving (Hoffmann et al., 2022). A
+CPU budget of minutes buys 1e13-1e14 FLOPs, where the default model (3.4M parameters) sees
+well under one token per parameter. Measured here on Shakespeare at 2.65e13 FLOPs (val bits per
+byte, one run each): the default 2.50, 2 layers × FFN 512 (2.4 tokens per parameter) 2.22,
+1 layer × FFN 512 (9 per parameter) 2.27; hence TOKENS_PER_PARAM, and at least two layers.
+"""
+
+from __future__ import annotations
+
+import math
+
+from magnet.tools.search.space import SPACE
+
+TOKENS_PER_PARAM = 3.0
+MIN_LAYERS = 2
+SHAPE_KEYS = ("d_model", "n_layers", "ffn_dim")
+
+
+def sized_for(task: str, settings: dict, flops: float) -> dict:
+    """The shape (d_model, n_layers, ffn_dim in the search space, FFN 2-4× the width) whose
+    tokens per parameter at `flops` come closest to TOKENS_PER_PARAM, as a change from
+    `settings`; shape keys already in `settings` stay. Empty when nothing would change."""
+    from magnet.tools.bitnet.config import make_config
+
+    fixed = {k: settings[k] for k in SHAPE_KEYS if k in settings}
+
+    def distance(shape: dict) -> float:
+        return abs(
+            math.log(tokens_per_param(task, {**settings, **shape}, flops) / TOKENS_PER_PARAM)
+        )
+
+    shapes = [s for s in _shapes() if all(s[k] == v for k, v in fixed.items())]
+    if not shapes:
+        return {}
+    best = min(shapes, key=lambda s: (distance(s), -s["n_layers"]))
+    base = make_config(task, "sizing", settings=settings).model
+    return {k: v for k, v in best.items() if k not in fixed and getattr(base, k) != v}
+
+
+def tokens_per_param(task: str, settings: dict, flops: float) -> float:
+    """Training tokens per non-embedding parameter of this config at `flops`."""
+    from magnet.tools.bitnet.compute import flops_per_token
+    from magnet.tools.bitnet.config import make_config
+
+    cfg = make_config(task, "sizing", settings=settings)
+    return flops / flops_per_token(cfg) / cfg.model.non_embedding_params()
+
+
+def _shapes() -> list[dict]:
+    layers = range(MIN_LAYERS, int(SPACE["n_layers"].high) + 1)
+    return [
+        {"d_model": d, "n_layers": n, "ffn_dim": f}
+        for d in SPACE["d_model"].choices
+        for n in layers
+        for f in SPACE["ffn_dim"].choices
+        if 2 * d <= f <= 4 * d
+    ]
