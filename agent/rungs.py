@@ -4,9 +4,11 @@
 
 Rung 0 holds the default config's seeds and the planner's ideas, all at one unit of compute.
 Rung r > 0 retrains the best configs of rung r - 1 (one per config: seeds count once) with
-ETA**r units. The search ends when every rung is done, the target is reached, or a cap is hit
+ETA**r units; the config sized for the expert's compute ranks first unless another beats it
+by more than the seeds' spread (at one unit a classifier's seeds can differ by 0.14). The search ends when every rung is done, the target is reached, or a cap is hit
 (experiments, the search's share of the minutes, LLM tokens); then the winner, the best run
-of the highest rung, is scaled up with the rest of the budget, once.
+of the highest rung, is scaled up from its own trained weights with the rest of the budget,
+once.
 """
 
 from __future__ import annotations
@@ -142,7 +144,9 @@ def _winner(state: ResearchState) -> Experiment | None:
 
 
 def _ranked(runs: list[Experiment], state: ResearchState) -> list[Experiment]:
-    """Finished runs, best first, the better of two runs of one config (seeds apart) only."""
+    """Finished runs, best first, the better of two runs of one config (seeds apart) only;
+    the config sized for the expert's compute (the policy's prior) leads unless another beats
+    it by more than the noise floor: a difference within the seeds' spread is no evidence."""
     sign = 1 if state.spec.higher_is_better else -1
     ranked = sorted((e for e in runs if e.ok), key=lambda e: -sign * e.value)
     seen, out = set(), []
@@ -151,7 +155,19 @@ def _ranked(runs: list[Experiment], state: ResearchState) -> list[Experiment]:
         if key not in seen:
             seen.add(key)
             out.append(e)
+    prior = next((e for e in out if _sized(e, state)), None)
+    if prior is not None and sign * (out[0].value - prior.value) <= state.noise:
+        out.remove(prior)
+        out.insert(0, prior)
     return out
+
+
+def _sized(e: Experiment, state: ResearchState) -> bool:
+    """A run of the sized config: the rung-0 run itself or a promotion of it."""
+    parents = {x.id: x for x in state.experiments}
+    while e.kind == "promoted" and e.parent in parents:
+        e = parents[e.parent]
+    return e.kind == "sized"
 
 
 def _scaled(state: ResearchState) -> bool:

@@ -28,8 +28,9 @@ from magnet.tools.failures import Diagnosis
 from magnet.tools.search.schedule import Schedule
 from magnet.tools.settings import Scalar
 
-ExperimentKind = Literal["baseline", "planned", "remerge", "promoted", "scaleup"]
-ProposalKind = Literal["baseline", "planned", "promoted", "scaleup"]
+# sized: the default config reshaped for the expert's compute, the policy's prior
+ExperimentKind = Literal["baseline", "sized", "planned", "remerge", "promoted", "scaleup"]
+ProposalKind = Literal["baseline", "sized", "planned", "promoted", "scaleup"]
 Action = Literal["accept", "edit", "reject", "respond"]
 
 

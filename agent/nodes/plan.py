@@ -5,10 +5,10 @@ lessons from memory, the search policy's candidates. The first call fixes the sc
 (tools/search/schedule.py: rungs of equal compute, then a scale-up) from the budget; a budget
 too small for one rung stops the session with the smallest one that works. Rung 0 opens with
 BASELINE_SEEDS runs of the unchanged config (their spread is the noise floor), then the
-config reshaped for the expert's compute (tools/search/sizing.py), then agent/proposal.py
-lets the LLM pick and edit a search-policy candidate; later rungs retrain
-the best of the rung before with more compute (agent/rungs.py), and the last experiment
-scales the winner up. A rejected idea becomes a finding first (never proposed again; lessons
+config reshaped for the expert's compute (tools/search/sizing.py; MAGNET's policy only), then
+agent/proposal.py lets the LLM pick and edit a search-policy candidate; later rungs retrain the
+best of the rung before with more compute (agent/rungs.py), and the last experiment scales
+the winner up. A rejected idea becomes a finding first (never proposed again; lessons
 say why); a rejected promotion or scale-up is not proposed again.
 Writes: schedule, proposal, tokens, remaining_seconds, feedback (consumed), declined;
 stop_reason when the schedule is done. Next: review, or report when stopping.
@@ -124,7 +124,7 @@ def _sized(state: ResearchState, deps: Deps, tried) -> Proposal | None:
     if not diff or tried(diff):
         return None
     return Proposal(
-        kind="planned",
+        kind="sized",
         hypothesis=found.reason,
         config_diff=diff,
         expected_effect=f"a better {state.spec.metric} at the same compute",

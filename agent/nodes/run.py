@@ -3,12 +3,11 @@
 Reads: proposal, best, settings (steps, fixed), spec, schedule. Every training experiment of
 rung r gets the compute of the default config at `steps` times the rung's units
 (tools/bitnet/compute.py, tools/search/schedule.py): a config with twice the batch runs half
-the steps. A promotion or scale-up retrains its parent's config from scratch; the scale-up
-gets the steps its share of the budget buys at the rate this session's runs measured, starting
-from its parent's weights. A
-change of `merge` alone in a DiLoCo session re-merges the best run's specialists (kind
-remerge); `augment=N` for a classifier first has the LLM write N training examples for the
-best run's misclassified val texts.
+the steps. A promotion retrains its parent's config from scratch; the scale-up starts from
+its parent's trained weights and gets the steps its share of the budget buys at the rate this
+session's runs measured. A change of `merge` alone in a DiLoCo session re-merges the best
+run's specialists (kind remerge); `augment=N` for a classifier first has the LLM write N
+training examples for the best run's misclassified val texts.
 Writes: current (the experiment: config, outcome, harness metrics). A resumed run continues
 from the experiment's checkpoint. Next: evaluate.
 """
