@@ -5,10 +5,10 @@
 Rung 0 holds the default config's seeds and the planner's ideas, all at one unit of compute.
 Rung r > 0 retrains the best configs of rung r - 1 (one per config: seeds count once) with
 ETA**r units; the config sized for the expert's compute ranks first unless another beats it
-by more than the seeds' spread (at one unit a classifier's seeds can differ by 0.14). The search ends when every rung is done, the target is reached, or a cap is hit
-(experiments, the search's share of the minutes, LLM tokens); then the winner, the best run
-of the highest rung, is scaled up from its own trained weights with the rest of the budget,
-once.
+by more than the seeds' spread (at one unit a classifier's seeds can differ by 0.14). The
+search ends when every rung is done, the target is reached, or a cap is hit (experiments,
+the search's share of the minutes, LLM tokens); then the winner, the best run of the highest
+rung, is scaled up from its own trained weights with the rest of the budget, once.
 """
 
 from __future__ import annotations
