@@ -155,14 +155,14 @@ def _ranked(runs: list[Experiment], state: ResearchState) -> list[Experiment]:
         if key not in seen:
             seen.add(key)
             out.append(e)
-    prior = next((e for e in out if _sized(e, state)), None)
+    prior = next((e for e in out if _is_sized(e, state)), None)
     if prior is not None and sign * (out[0].value - prior.value) <= state.noise:
         out.remove(prior)
         out.insert(0, prior)
     return out
 
 
-def _sized(e: Experiment, state: ResearchState) -> bool:
+def _is_sized(e: Experiment, state: ResearchState) -> bool:
     """A run of the sized config: the rung-0 run itself or a promotion of it."""
     parents = {x.id: x for x in state.experiments}
     while e.kind == "promoted" and e.parent in parents:

@@ -60,7 +60,8 @@ def estimated_seconds(flops: float) -> float:
 @functools.cache
 def gemm_rate() -> float:
     """FLOP/s of a 1024² matmul in the precision `auto` trains in, measured once (~0.2 s):
-    the fastest of five timings, so a passing load does not change a session's plan."""
+    the fastest of five timings, less swayed by a passing load than one timing (plans still
+    vary between sessions: bench/research.py saw a unit estimated at 25-36 s)."""
     import time
 
     import torch
