@@ -46,6 +46,35 @@ def make_schedule(state: ResearchState) -> Schedule:
     )
 
 
+def measured_schedule(state: ResearchState) -> Schedule | None:
+    """The plan made again once the seeds have run, from their measured seconds (None before
+    that, or once done): a unit's estimate from the GEMM rate was off by up to 40% here, so
+    arms with one budget got one rung of 7 or two of 4 + 2. Rung 0 keeps what it has run."""
+    from statistics import mean
+
+    from magnet.tools.search.schedule import BudgetError, plan_schedule
+
+    schedule, settings = state.schedule, state.settings
+    seeds = [e for e in state.experiments if e.kind == "baseline"]
+    if schedule.measured or len(seeds) < BASELINE_SEEDS:
+        return None
+    seconds = [e.seconds for e in seeds if e.ok and e.seconds > 0]
+    kept = schedule.model_copy(update={"measured": True})
+    if not seconds:  # no seed finished: nothing measured, the estimate stands
+        return kept
+    try:
+        remade = plan_schedule(
+            schedule.budget_s, mean(seconds), settings.budget.max_experiments, schedule.scaleup
+        )
+    except BudgetError:  # the seeds alone took the search's share: the caps end it
+        return kept
+    ran = sum(e.rung == 0 for e in state.experiments)
+    rungs = list(remade.rungs)
+    rungs[0] = rungs[0].model_copy(update={"configs": max(rungs[0].configs, ran)})
+    note = remade.note or schedule.note
+    return remade.model_copy(update={"rungs": rungs, "measured": True, "note": note})
+
+
 def unit_flops(state: ResearchState) -> float | None:
     """One unit: the default config's training FLOPs at `--steps`, with the fixed settings;
     None when the trainer would refuse that config (the sandboxed run says why)."""

@@ -3,7 +3,8 @@
 Reads: goal, spec, settings, schedule, experiments, best, feedback, review (a rejection),
 lessons from memory, the search policy's candidates. The first call fixes the schedule
 (tools/search/schedule.py: rungs of equal compute, then a scale-up) from the budget; a budget
-too small for one rung stops the session with the smallest one that works. Rung 0 opens with
+too small for one rung stops the session with the smallest one that works. Once the seeds
+have run, the schedule is made again from their measured seconds. Rung 0 opens with
 BASELINE_SEEDS runs of the unchanged config (their spread is the noise floor), then the
 config reshaped for the expert's compute (tools/search/sizing.py; MAGNET's policy only), then
 agent/proposal.py lets the LLM pick and edit a search-policy candidate; later rungs retrain the
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from magnet.agent.deps import Deps
 from magnet.agent.proposal import PlanContext, choose
-from magnet.agent.rungs import Move, expert_flops, make_schedule, next_move
+from magnet.agent.rungs import Move, expert_flops, make_schedule, measured_schedule, next_move
 from magnet.agent.state import Proposal, ResearchState, describe
 from magnet.tools.search.policy import SEARCH_ONLY, Candidate
 from magnet.tools.search.schedule import BudgetError
@@ -34,6 +35,10 @@ def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         except BudgetError as e:
             return {**update, "stop_reason": str(e)}, str(e)
         deps.traces.event(state.session_id, "plan", "schedule", update["schedule"].describe())
+    elif (remade := measured_schedule(state)) is not None:
+        update["schedule"] = remade
+        text = f"again, from the seeds' measured seconds: {remade.describe()}"
+        deps.traces.event(state.session_id, "plan", "schedule", text)
     kept = ("schedule", "declined")  # feedback is for this plan: it is cleared after
     state = state.model_copy(update={k: v for k, v in update.items() if k in kept})
     update["remaining_seconds"] = state.settings.budget.wall_minutes * 60 - state.spent_seconds

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from magnet.agent.rungs import next_move
+from magnet.agent.rungs import measured_schedule, next_move
 from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget, Experiment, ResearchSpec, ResearchState, Settings
 from magnet.tools.llm import Llm
@@ -72,6 +72,26 @@ def test_within_the_noise_floor_the_config_sized_for_the_budget_leads():
     move = next_move(_state([*rung0, *rung1], noise=0.14))
     assert (move.kind, move.parent.id) == ("scaleup", "s-005")  # a promotion of it leads too
     assert next_move(_state([*rung0, *rung1], noise=0.01)).parent.id == "s-004"
+
+
+def test_once_the_seeds_have_run_the_plan_is_made_again_from_their_seconds():
+    def seeds(*seconds):
+        runs = [_run(n, 0.8, diff={"seed": n}, kind="baseline") for n in range(len(seconds))]
+        return [r.model_copy(update={"seconds": s}) for r, s in zip(runs, seconds, strict=True)]
+
+    assert measured_schedule(_state(seeds(50))) is None  # one seed is not a measurement yet
+    # planned with a unit of 10 s; the seeds took 100 s: 2160 s of search hold 21 units
+    remade = measured_schedule(_state(seeds(90, 110)))
+    assert remade.measured and remade.unit_s == 100
+    assert [(r.configs, r.units) for r in remade.rungs] == [(9, 1), (3, 3)]
+    assert "a unit measured 100 s" in remade.describe()
+    state = _state(seeds(90, 110)).model_copy(update={"schedule": remade})
+    assert measured_schedule(state) is None  # made again once only
+    # seeds that took the whole search share leave the plan as it was: the caps end it
+    kept = measured_schedule(_state(seeds(3000, 3000)))
+    assert kept.measured and [r.configs for r in kept.rungs] == [4, 2]
+    failed = [_run(n, None, diff={"seed": n}, kind="baseline") for n in range(2)]
+    assert measured_schedule(_state(failed)).unit_s == 10  # nothing measured
 
 
 def test_a_search_where_every_run_failed_stops_without_a_scale_up():

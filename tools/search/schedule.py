@@ -41,6 +41,7 @@ class Schedule(BaseModel):
     scaleup: float = Field(0.0, ge=0, lt=1, description="share of the budget for the expert")
     budget_s: float = Field(gt=0)
     unit_s: float = Field(gt=0, description="estimated seconds of one default-config run")
+    measured: bool = Field(False, description="unit_s is the seeds' measured seconds")
     note: str = ""
 
     @property
@@ -67,7 +68,8 @@ class Schedule(BaseModel):
             if self.scaleup
             else "no scale-up"
         )
-        parts.append(f"≈ {self.estimated_s() / 60:.1f} min (a unit ≈ {self.unit_s:.0f} s)")
+        how = "measured" if self.measured else "≈"
+        parts.append(f"≈ {self.estimated_s() / 60:.1f} min (a unit {how} {self.unit_s:.0f} s)")
         return " · ".join(parts) + (f" ({self.note})" if self.note else "")
 
 
