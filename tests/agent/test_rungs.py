@@ -185,7 +185,8 @@ def test_after_the_seeds_magnet_tries_the_default_sized_for_the_experts_compute(
 
     update, _ = plan(after_seeds("llm", {"seq_len": 128}), deps)
     proposal = update["proposal"]
-    assert proposal.config_diff == {"n_layers": 2, "ffn_dim": 512} and calls == []
+    sized = {"tokenizer": "bpe", "bpe_vocab": 2048, "n_layers": 2, "ffn_dim": 512}
+    assert proposal.config_diff == sized and calls == []
     assert "sized for the expert's 3.9e+13 training FLOPs" in proposal.hypothesis
     assert proposal.kind == "sized" and proposal.rung == 0
     # the user's fixed shape is kept: nothing to size, so the LLM is asked as before

@@ -95,16 +95,17 @@ def _prepared(request: TrainRequest):
     )
     cfg.precision = resolve(cfg.precision)
     if cfg.init_from:
-        cfg.init_from = _init_source(cfg)
+        cfg.init_from = _init_source(cfg, tok)
     return cfg, dataset, tok
 
 
 SHAPE = ("linear", "d_model", "n_layers", "n_heads", "n_kv_heads", "ffn_dim")
 
 
-def _init_source(cfg: TrainConfig) -> str:
+def _init_source(cfg: TrainConfig, tok) -> str:
     """The absolute run directory `init_from` names, checked before anything is made: it
-    has a checkpoint of this model's shape."""
+    has a checkpoint of this model's shape, trained on the same tokens (a BPE learnt from
+    the same text is the same)."""
     run = RunDir(Path(cfg.init_from).resolve())
     if not run.checkpoint.exists():
         raise ConfigError(f"init_from={cfg.init_from}: no checkpoint there to start from")
@@ -116,6 +117,9 @@ def _init_source(cfg: TrainConfig) -> str:
     ]
     if differ:
         raise ConfigError(f"init_from={cfg.init_from}: another model ({', '.join(differ)})")
+    theirs_tok = run.tokenizer()
+    if (theirs_tok and theirs_tok.fingerprint()) != (tok and tok.fingerprint()):
+        raise ConfigError(f"init_from={cfg.init_from}: another tokenizer (its token ids differ)")
     return str(run.path)
 
 

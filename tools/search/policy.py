@@ -128,6 +128,9 @@ class SearchPolicy:
             f"a model sized for the expert's {flops:.2g} training FLOPs: about "
             f"{TOKENS_PER_PARAM:g} tokens per parameter instead of {now:.2g}"
         )
+        if diff.get("tokenizer") == "bpe":
+            vocab = diff.get("bpe_vocab", settings.get("bpe_vocab"))
+            reason += f", each a subword (BPE {vocab}) carrying more text than a byte"
         return Candidate(diff, reason)
 
     def record(self, experiment_id: str, config: dict, value: float | None) -> None:

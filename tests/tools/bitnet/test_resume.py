@@ -115,8 +115,12 @@ def test_a_run_starts_from_another_runs_weights_with_its_own_schedule(tmp_path):
     assert seen["start"]["step"] == 0  # its own schedule: five steps, from step 0
     source = read_weights(tmp_path / "a" / "checkpoint.safetensors")
     assert source.keys() == read_weights(tmp_path / "b" / "checkpoint.safetensors").keys()
-    # another shape, or a directory without a checkpoint: a clear error, no run dir made
-    for bad, why in (({"n_layers": 2}, "another model (n_layers 1 ≠ 2)"), ({}, "no checkpoint")):
+    # another shape or tokenizer, or no checkpoint: a clear error, no run dir made
+    for bad, why in (
+        ({"n_layers": 2}, "another model (n_layers 1 ≠ 2)"),
+        ({"tokenizer": "bpe", "bpe_vocab": 512}, "another tokenizer (its token ids differ)"),
+        ({}, "no checkpoint"),
+    ):
         source = tmp_path / ("a" if bad else "nowhere")
         with pytest.raises(ConfigError, match=why.replace("(", r"\(").replace(")", r"\)")):
             train(
@@ -126,3 +130,10 @@ def test_a_run_starts_from_another_runs_weights_with_its_own_schedule(tmp_path):
                 )
             )  # fmt: skip
         assert not (tmp_path / "d").exists()
+    # a BPE learnt again from the same text is the same tokenizer: the warm start goes ahead
+    bpe = {**settings, "tokenizer": "bpe", "bpe_vocab": 512}
+    for out, more in (("e", {}), ("f", {"init_from": str(tmp_path / "e")})):
+        request = TrainRequest(
+            task="lm", data="shakespeare", steps=2, out=tmp_path / out, settings={**bpe, **more}
+        )
+        assert train(request).status == "completed"
