@@ -40,8 +40,8 @@ class Schedule(BaseModel):
     rungs: list[Rung]
     scaleup: float = Field(0.0, ge=0, lt=1, description="share of the budget for the expert")
     budget_s: float = Field(gt=0)
-    unit_s: float = Field(gt=0, description="estimated seconds of one default-config run")
-    measured: bool = Field(False, description="unit_s is the seeds' measured seconds")
+    unit_s: float = Field(gt=0, description="seconds of one default-config run: estimated")
+    measured: bool = Field(False, description="unit_s is the seeds' mean seconds instead")
     note: str = ""
 
     @property
