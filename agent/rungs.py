@@ -13,12 +13,13 @@ rung, is scaled up from its own trained weights with the rest of the budget, onc
 
 from __future__ import annotations
 
+from statistics import mean
 from typing import Literal
 
 from pydantic import BaseModel
 
 from magnet.agent.state import Experiment, ResearchState
-from magnet.tools.search.schedule import Schedule
+from magnet.tools.search.schedule import BudgetError, Schedule, plan_schedule
 
 BASELINE_SEEDS = 2
 
@@ -34,7 +35,6 @@ def make_schedule(state: ResearchState) -> Schedule:
     """The plan for this budget: a unit's seconds estimated from its FLOPs and this machine's
     GEMM rate (raises BudgetError when not even one rung fits)."""
     from magnet.tools.bitnet.compute import estimated_seconds
-    from magnet.tools.search.schedule import plan_schedule
 
     settings, spec = state.settings, state.spec
     scaleup = settings.scaleup if spec.search_task != "diloco" else 0.0
@@ -50,10 +50,6 @@ def measured_schedule(state: ResearchState) -> Schedule | None:
     """The plan made again once the seeds have run, from their measured seconds (None before
     that, or once done): a unit's estimate from the GEMM rate was off by up to 40% here, so
     arms with one budget got one rung of 7 or two of 4 + 2. Rung 0 keeps what it has run."""
-    from statistics import mean
-
-    from magnet.tools.search.schedule import BudgetError, plan_schedule
-
     schedule, settings = state.schedule, state.settings
     seeds = [e for e in state.experiments if e.kind == "baseline"]
     if schedule.measured or len(seeds) < BASELINE_SEEDS:

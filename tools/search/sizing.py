@@ -36,9 +36,8 @@ def sized_for(task: str, settings: dict, flops: float) -> dict:
     vocabulary too). Empty when nothing would change."""
     from magnet.tools.bitnet.config import make_config
 
-    subwords = {k: v for k, v in SUBWORDS.items() if k not in settings}
-    if "tokenizer" in settings:
-        subwords = {}
+    keep = "tokenizer" in settings  # the user's tokenizer, with or without its vocabulary
+    subwords = {} if keep else {k: v for k, v in SUBWORDS.items() if k not in settings}
     settings = {**settings, **subwords}
     fixed = {k: settings[k] for k in SHAPE_KEYS if k in settings}
 
