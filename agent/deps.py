@@ -51,7 +51,7 @@ class Deps:
             self._policies[sid] = SearchPolicy(
                 state.session_dir(self.home) / "study.db",
                 sid,
-                state.spec.higher_is_better,
+                state.spec.objective,
                 state.spec.search_task,
                 sampler="random" if state.settings.policy == "random" else "tpe",
                 rules=state.settings.policy == "llm",

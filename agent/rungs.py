@@ -121,10 +121,8 @@ def next_move(state: ResearchState) -> Move:
 def search_over(state: ResearchState) -> str | None:
     """Why the search is over though rungs remain: target, caps; None while it goes on."""
     spec, budget, best, done = state.spec, state.settings.budget, state.best, state.experiments
-    if best and spec.target is not None:
-        reached = best.value >= spec.target if spec.higher_is_better else best.value <= spec.target
-        if reached:
-            return f"target reached: {spec.metric} {best.value:.4g}"
+    if best and spec.target is not None and spec.objective.reached(best.value, spec.target):
+        return f"target reached: {spec.metric} {best.value:.4g}"
     searched = [e for e in done if e.kind != "scaleup"]
     cap = budget.max_experiments - (1 if state.schedule.scaleup else 0)
     if len(searched) >= cap:
@@ -172,8 +170,8 @@ def _ranked(runs: list[Experiment], state: ResearchState) -> list[Experiment]:
     """Finished runs, best first, the better of two runs of one config (seeds apart) only;
     the config sized for the expert's compute (the policy's prior) leads unless another beats
     it by more than the noise floor: a difference within the seeds' spread is no evidence."""
-    sign = 1 if state.spec.higher_is_better else -1
-    ranked = sorted((e for e in runs if e.ok), key=lambda e: -sign * e.value)
+    objective = state.spec.objective
+    ranked = objective.ranked((e for e in runs if e.ok), key=lambda e: e.value)
     seen, out = set(), []
     for e in ranked:
         key = tuple(sorted((k, v) for k, v in e.config.items() if k != "seed"))
@@ -181,7 +179,7 @@ def _ranked(runs: list[Experiment], state: ResearchState) -> list[Experiment]:
             seen.add(key)
             out.append(e)
     prior = next((e for e in out if _is_sized(e, state)), None)
-    if prior is not None and sign * (out[0].value - prior.value) <= state.noise:
+    if prior is not None and objective.gain(out[0].value, prior.value) <= state.noise:
         out.remove(prior)
         out.insert(0, prior)
     return out

@@ -21,10 +21,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from magnet.sandboxes.runner import SandboxResult
-from magnet.tools.baselines import Baseline, best_of
 from magnet.tools.datasets.types import DatasetCard
-from magnet.tools.evaluate import Score
-from magnet.tools.failures import Diagnosis
+from magnet.tools.harness.baselines import Baseline, best_of
+from magnet.tools.harness.failures import Diagnosis
+from magnet.tools.metrics import Metric, Score, Verdict, metric
 from magnet.tools.search.schedule import Schedule
 from magnet.tools.settings import Scalar
 
@@ -83,8 +83,9 @@ class ResearchSpec(BaseModel):
         return "diloco" if len(self.domains) >= 2 else self.task
 
     @property
-    def higher_is_better(self) -> bool:
-        return self.metric != "bits_per_byte"
+    def objective(self) -> Metric:
+        """The metric with its direction: every comparison of two values goes through it."""
+        return metric(self.metric)
 
 
 class Proposal(BaseModel):
@@ -128,7 +129,7 @@ class Experiment(BaseModel):
     flops: float | None = Field(None, description="training FLOPs (tools/bitnet/compute.py)")
     sandbox: SandboxResult | None = Field(None, description="kept until the analysis is done")
     best_before: float | None = None
-    verdict: str | None = None
+    verdict: Verdict | None = None
     diagnosis: Diagnosis | None = None
 
     @property
@@ -245,11 +246,11 @@ SERIALIZED = [
         "ResearchState",
     )
 ] + [
-    ("magnet.tools.evaluate", "Score"),
+    ("magnet.tools.metrics", "Score"),
     ("magnet.tools.search.schedule", "Schedule"),
     ("magnet.tools.search.schedule", "Rung"),
     ("magnet.tools.datasets.types", "DatasetCard"),
-    ("magnet.tools.baselines", "Baseline"),
+    ("magnet.tools.harness.baselines", "Baseline"),
     ("magnet.sandboxes.runner", "SandboxResult"),
-    ("magnet.tools.failures", "Diagnosis"),
+    ("magnet.tools.harness.failures", "Diagnosis"),
 ]

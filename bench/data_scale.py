@@ -49,7 +49,7 @@ elif what == "eval":
     from magnet.tools.bitnet.run_dir import RunDir
     from magnet.tools.bitnet.tasks import make_task
     from magnet.tools.datasets import load_dataset
-    from magnet.tools.evaluate import evaluate_run
+    from magnet.tools.harness.evaluate import evaluate_run
     run = RunDir(Path(out))
     start = time.perf_counter()
     make_task(load_dataset(data, "lm"), run.tokenizer(), run.config())

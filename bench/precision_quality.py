@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from magnet.tools.bitnet.train import TrainRequest, train
-from magnet.tools.evaluate import evaluate_run
+from magnet.tools.harness.evaluate import evaluate_run
 
 TASKS = {"shakespeare": "lm", "sms-spam": "classify", "sp500": "direction"}
 

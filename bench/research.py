@@ -68,13 +68,13 @@ def session(args, policy: str, home: Path) -> tuple[dict, float]:
 
 def default_run(args, flops: float, work: Path) -> tuple[dict, float, int]:
     """The default config with the session's FLOPs: (test score, wall seconds, steps)."""
-    from magnet.sandboxes.experiment import run_training
     from magnet.sandboxes.limits import Limits
     from magnet.tools.bitnet.compute import steps_for_flops
     from magnet.tools.bitnet.config import make_config, parse_settings
     from magnet.tools.bitnet.train import TrainRequest
     from magnet.tools.datasets import data_ref
-    from magnet.tools.evaluate import score_run
+    from magnet.tools.harness.evaluate import score_run
+    from magnet.tools.harness.experiment import run_training
 
     task, fixed = TASKS[args.data], parse_settings(args.set)
     steps = steps_for_flops(make_config(task, args.data, settings=fixed), flops)
@@ -88,7 +88,7 @@ def default_run(args, flops: float, work: Path) -> tuple[dict, float, int]:
     return test.model_dump(), wall, steps
 
 
-def summary(state, wall: float, sign: int, default: dict, anchor) -> dict:
+def summary(state, wall: float, default: dict, anchor) -> dict:
     """One session's line of the JSON: its expert's test score and its margins."""
     if state.expert is None:
         return {"expert": None, "stop_reason": state.stop_reason, "wall_s": round(wall, 1)}
@@ -98,8 +98,8 @@ def summary(state, wall: float, sign: int, default: dict, anchor) -> dict:
         "flops": sum(e.flops or 0 for e in state.experiments),
         "experiments": len(state.experiments), "plan": state.schedule.describe(),
         "expert": state.expert.experiment_id, "expert_config": state.best.config,
-        "minus_default": sign * (test.value - default["value"]),
-        "minus_classical": sign * (test.value - anchor.test),
+        "minus_default": state.spec.objective.gain(test.value, default["value"]),
+        "minus_classical": state.spec.objective.gain(test.value, anchor.test),
     }  # fmt: skip
 
 
@@ -115,7 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     policies = args.policies.split(",")
 
-    from magnet.tools.baselines import best_of, classical_baselines
+    from magnet.tools.harness.baselines import best_of, classical_baselines
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -126,14 +126,13 @@ def main() -> None:
         flops = sum(e.flops or 0 for e in first.experiments)
         default, default_wall, default_steps = default_run(args, flops, root / "default")
         anchor = best_of(classical_baselines(TASKS[args.data], args.data, root / policies[0]))
-    sign = 1 if first.spec.higher_is_better else -1
     print(
         json.dumps(
             {
                 "data": args.data, "budget_minutes": args.budget_minutes, "steps": args.steps,
                 "set": args.set, "metric": first.expert.test.metric,
                 "sessions": {
-                    p: summary(state, wall, sign, default, anchor)
+                    p: summary(state, wall, default, anchor)
                     for p, (state, wall) in ran.items()
                 },
                 "default_same_flops": {

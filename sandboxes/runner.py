@@ -51,8 +51,8 @@ class SandboxSpec(BaseModel):
     readonly: list[Path] = Field([], description="extra paths the experiment may read")
     env: dict[str, str] = Field({}, description="extra environment; secret-like names refused")
     metrics_file: str | None = Field(None, description="JSONL in work_dir streamed to on_metric")
-    result_file: str | None = Field(
-        None, description="JSON in work_dir whose status may say 'diverged'"
+    diverged_exit: int | None = Field(
+        None, description="the exit code by which the command says its loss diverged"
     )
 
 
@@ -180,8 +180,8 @@ def _classify(spec, r: SandboxResult, cause: str, sig: int | None, cgroup) -> tu
         return "oom", f"out of memory (address space capped at {limits.memory_bytes} bytes)"
     if sig == signal.SIGXFSZ:
         return "killed", f"wrote a file over {limits.max_file_bytes} bytes"
-    if _claims_diverged(spec):
-        return "diverged", "the experiment reports a diverged loss"
+    if sig is None and spec.diverged_exit is not None and r.exit_code == spec.diverged_exit:
+        return "diverged", f"exited with code {r.exit_code}: the loss diverged"
     if r.exit_code == 0 and sig is None:
         return "ok", "exited 0"
     if cgroup.limit_hit():
@@ -189,15 +189,6 @@ def _classify(spec, r: SandboxResult, cause: str, sig: int | None, cgroup) -> tu
     if sig is not None:
         return "killed", f"killed by {r.signal}"
     return "failed", f"exited with code {r.exit_code}"
-
-
-def _claims_diverged(spec: SandboxSpec) -> bool:
-    if not spec.result_file:
-        return False
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        data = json.loads((spec.work_dir / spec.result_file).read_text())
-        return data.get("status") == "diverged"
-    return False
 
 
 def _exit(status: int, level: Level) -> tuple[int | None, int | None]:

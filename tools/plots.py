@@ -1,6 +1,6 @@
 """The figures: a session's metric against the compute it had spent, and one run's curves.
 
-    metric_vs_compute(points, "bits_per_byte", higher_is_better=False, path=out / "compute.png",
+    metric_vs_compute(points, BITS_PER_BYTE, path=out / "compute.png",
                       anchor=("xz -9e", 2.29))
     run_curve(RunDir(path).metrics(), "bits_per_byte", out / "curve.svg")
 
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from magnet.tools.metrics import Metric
 
 Point = tuple[float, float, str]
 
@@ -29,8 +31,7 @@ def _pyplot():
 
 def metric_vs_compute(
     points: list[Point],
-    metric: str,
-    higher_is_better: bool,
+    metric: Metric,
     path: Path,
     anchor: tuple[str, float] | None = None,
 ) -> Path:
@@ -42,7 +43,7 @@ def metric_vs_compute(
         ax.scatter(xs, ys, label=group, marker="*" if group == "scale-up" else "o", s=60)
     best, line = None, []
     for x, y, _ in points:
-        if best is None or (y > best) == higher_is_better:
+        if metric.better(y, best):
             best = y
         line.append((x, best))
     if line:
@@ -50,7 +51,7 @@ def metric_vs_compute(
     if anchor is not None:
         ax.axhline(anchor[1], linestyle="--", color="black", alpha=0.7, label=anchor[0])
     ax.set_xlabel("cumulative training FLOPs")
-    ax.set_ylabel(f"val {metric}")
+    ax.set_ylabel(f"val {metric.name}")
     ax.set_xscale("log")
     return _save(plt, fig, ax, path)
 

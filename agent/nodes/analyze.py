@@ -1,4 +1,4 @@
-"""analyze: why an experiment went as it did (tools/failures.py).
+"""analyze: why an experiment went as it did (tools/harness/failures.py).
 
 Reads: current (its sandbox result and metric stream), spec, noise. Deterministic rules:
 crash, timeout, out of memory, divergence, over/underfitting, no change beyond noise.
@@ -12,10 +12,8 @@ from magnet.agent.state import ResearchState
 
 
 def analyze(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    from magnet.tools.failures import analyze as diagnose
+    from magnet.tools.harness.failures import analyze as diagnose
 
     cur, spec = state.current, state.spec
-    d = diagnose(
-        cur.sandbox, spec.metric, spec.higher_is_better, cur.value, cur.best_before, state.noise
-    )
+    d = diagnose(cur.sandbox, spec.objective, cur.value, cur.best_before, state.noise)
     return {"current": cur.model_copy(update={"diagnosis": d})}, f"{cur.label} · {d.summary}"

@@ -2,8 +2,8 @@
 
 A compressor's conditional bits per byte for a language model, TF-IDF + logistic regression
 for a classifier, the majority class and a logistic regression for direction
-(tools/baselines.py). Unless the goal set a target, the session's target is to beat the best
-of them on val: for a rate (balanced accuracy) by one standard error on that many val
+(tools/harness/baselines.py). Unless the goal set a target, the session's target is to beat
+the best of them on val: for a rate (balanced accuracy) by one standard error on that many val
 examples, so a constant predictor's luck is no edge. A session merging several domains has
 no single-corpus anchor yet: none.
 Reads: spec, card. Writes: baselines, spec (target). Next: plan.
@@ -16,7 +16,7 @@ from magnet.agent.state import ResearchState
 
 
 def baselines(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    from magnet.tools.baselines import best_of, classical_baselines
+    from magnet.tools.harness.baselines import best_of, classical_baselines
 
     spec = state.spec
     if spec.search_task == "diloco":
@@ -35,9 +35,9 @@ def baselines(state: ResearchState, deps: Deps) -> tuple[dict, str]:
 
 
 def _beaten_at(best, state: ResearchState) -> float:
-    if best.metric == "bits_per_byte":
+    if not state.spec.objective.higher_is_better:  # bits, not a rate: no standard error
         return best.val
-    from magnet.tools.baselines import standard_error
+    from magnet.tools.harness.baselines import standard_error
 
     n_val = state.card.sizes.get("val", 0) if state.card else 0
     return min(best.val + standard_error(best.val, n_val), 1.0)

@@ -14,22 +14,22 @@ from __future__ import annotations
 
 from magnet.agent.deps import Deps
 from magnet.agent.state import Best, Expert, ResearchState
-from magnet.tools.evaluate import noise_floor, verdict
+from magnet.tools.metrics import noise_floor
 
 
 def evaluate(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     cur, best, spec = state.current, state.best, state.spec
-    hib = spec.higher_is_better
+    objective = spec.objective
     seeds = [
         e.value for e in [*state.experiments, cur] if e.kind == "baseline" and e.value is not None
     ]
     noise = noise_floor(seeds)
     before = _best_before(state)  # analyze compares with this, not the new best
-    judged = verdict(cur.value, cur.status, before, noise, hib)
+    judged = objective.verdict(cur.value, cur.status, before, noise)
     cur = cur.model_copy(update={"best_before": before, "verdict": judged})
     update: dict = {"current": cur, "noise": noise}
     expert = cur.kind == "scaleup" and cur.ok
-    if cur.value is not None and (best is None or (cur.value > best.value) == hib or expert):
+    if cur.value is not None and (expert or objective.better(cur.value, best and best.value)):
         update["best"] = Best(
             experiment_id=cur.id, config=cur.config, value=cur.value, run_dir=cur.run_dir
         )
@@ -38,7 +38,7 @@ def evaluate(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     text = f"{cur.label} · {value} · {judged}{versus} · {cur.seconds:.0f} s"
     if expert:
         from magnet.tools.datasets import data_ref
-        from magnet.tools.evaluate import score_run
+        from magnet.tools.harness.evaluate import score_run
 
         test = score_run(cur.run_dir, "test", spec.task, data_ref(cur.data or spec.dataset))
         update["expert"] = Expert(
@@ -51,9 +51,9 @@ def evaluate(state: ResearchState, deps: Deps) -> tuple[dict, str]:
 def _best_before(state: ResearchState) -> float | None:
     """The value this run is judged against: its parent's for a scale-up, else the best of
     its rung so far (None for the first of a rung)."""
-    cur, sign = state.current, 1 if state.spec.higher_is_better else -1
+    cur = state.current
     if cur.kind == "scaleup":
         parent = next((e for e in state.experiments if e.id == cur.parent), None)
         return parent.value if parent else None
     values = [e.value for e in state.experiments if e.rung == cur.rung and e.ok]
-    return max(values, key=lambda v: sign * v) if values else None
+    return state.spec.objective.best(values)

@@ -117,8 +117,7 @@ def _expert(state: ResearchState) -> list[str]:
         compute += f" from exp {parent.number}'s weights"
     lines = [f"- **expert**: {exp.label}{compute}: {expert.test.describe()}"]
     if anchor is not None:
-        sign = 1 if anchor.higher_is_better else -1
-        margin = (expert.test.value - anchor.test) * sign
+        margin = state.spec.objective.gain(expert.test.value, anchor.test)
         verdict = _margin(margin)
         lines.append(
             f"- **against {anchor.name}**: test {anchor.test:.4g}: the expert {verdict}"
@@ -136,7 +135,7 @@ def _margin(margin: float) -> str:
 def _edge(state: ResearchState, value: float, n: int) -> str:
     """Direction: balanced accuracy within one standard error of the majority class's 0.5 is
     no edge, however it ranks."""
-    from magnet.tools.baselines import standard_error
+    from magnet.tools.harness.baselines import standard_error
 
     if state.spec.task != "direction" or value > 0.5 + standard_error(0.5, n):
         return ""
@@ -167,7 +166,7 @@ def _plot(state: ResearchState, path) -> bool:
     anchor = state.anchor()
     try:
         metric_vs_compute(
-            points, state.spec.metric, state.spec.higher_is_better, path,
+            points, state.spec.objective, path,
             anchor=(anchor.name, anchor.val) if anchor else None,
         )  # fmt: skip
     except OSError:  # e.g. a full disk: the report itself matters more
@@ -180,7 +179,7 @@ def _versus_baselines(state: ResearchState) -> list[str]:
     anchor, best, metric = state.anchor(), state.best, state.spec.metric
     if anchor is None or best is None:
         return []
-    margin = (best.value - anchor.val) * (1 if anchor.higher_is_better else -1)
+    margin = state.spec.objective.gain(best.value, anchor.val)
     verdict = _margin(margin)
     return [
         f"- **result**: best {metric} {best.value:.4g} on val against {anchor.name}'s "

@@ -21,7 +21,7 @@ from magnet.tools.search.policy import SEARCH_ONLY
 
 
 def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    from magnet.sandboxes.experiment import ExperimentRequest, run_experiment
+    from magnet.tools.harness.experiment import ExperimentRequest, run_experiment
 
     spec, proposal, best = state.spec, state.proposal, state.best
     parent = next((e for e in state.experiments if e.id == proposal.parent), None)
@@ -152,7 +152,7 @@ def _training_data(state: ResearchState, deps: Deps, config: dict) -> str:
     once per session and size, from the best run's misclassified validation texts."""
     from magnet.tools.datasets.augment import failure_driven
     from magnet.tools.datasets.generated import is_generated
-    from magnet.tools.evaluate import misclassified
+    from magnet.tools.harness.evaluate import misclassified
 
     n, spec = int(config.get("augment") or 0), state.spec
     if not n or spec.task != "classify":

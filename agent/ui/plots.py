@@ -23,7 +23,7 @@ def compute(board: Board, sid: str) -> str:
     path = _figure(board, sid, f"compute-{len(points)}.svg")
     if not path.exists():
         metric_vs_compute(
-            points, state.spec.metric, state.spec.higher_is_better, path,
+            points, state.spec.objective, path,
             anchor=(anchor.name, anchor.val) if anchor else None,
         )  # fmt: skip
     return path.read_text()

@@ -166,7 +166,6 @@ def test_after_the_seeds_magnet_tries_the_default_sized_for_the_experts_compute(
 
     def after_seeds(policy: str, fixed: dict) -> ResearchState:
         spec = ResearchSpec(task="lm", dataset="shakespeare", metric="bits_per_byte")
-        spec = spec.model_copy(update={"higher_is_better": False})
         seeds = [
             _run(0, 2.6, diff={"seed": 0}, kind="baseline"),
             _run(1, 2.5, diff={"seed": 1}, kind="baseline"),

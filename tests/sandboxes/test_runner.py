@@ -208,3 +208,18 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_divergence_is_read_from_the_exit_code_never_from_a_file_the_run_wrote(tmp_path):
+    claim = "open('result.json', 'w').write('{\"status\": \"diverged\"}'); raise SystemExit("
+
+    def ended(code: int, diverged_exit: int | None = 3):
+        spec = SandboxSpec(
+            argv=[PY, "-c", f"{claim}{code})"], work_dir=tmp_path / f"w{code}{diverged_exit}",
+            diverged_exit=diverged_exit,
+        )  # fmt: skip
+        return run_sandboxed(spec).status
+
+    assert ended(3) == "diverged"
+    assert ended(0) == "ok"  # the file's claim is not read
+    assert ended(3, diverged_exit=None) == "failed" and ended(1) == "failed"

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from magnet.tools import evaluate
+from magnet.tools import metrics
 from magnet.tools.bitnet.config import TrainConfig
 from magnet.tools.datasets.token_cache import cached_tokens
 from magnet.tools.datasets.tokenizer import Tokenizer
@@ -37,7 +37,7 @@ class LmTask:
     """Random windows of seq_len + 1 tokens from the concatenated train documents, read from
     the token cache's memory maps: memory does not grow with the corpus."""
 
-    primary, higher_is_better = "bits_per_byte", False
+    primary = metrics.BITS_PER_BYTE.name
 
     def __init__(
         self, ds: TextDataset, tok: Tokenizer, cfg: TrainConfig, fallback: Path | None = None
@@ -85,7 +85,7 @@ class LmTask:
         loss = self.window_losses(model, split).mean().item()
         return {
             "loss": loss,
-            "bits_per_byte": evaluate.bits_per_byte(loss, self.bytes_per_token[split]),
+            "bits_per_byte": metrics.bits_per_byte(loss, self.bytes_per_token[split]),
         }
 
 
@@ -103,7 +103,7 @@ def _windows(ids: np.ndarray, starts: torch.Tensor, t: int) -> torch.Tensor:
 class ClassifyTask:
     """Texts as right-padded token rows, truncated to seq_len; mean-pooled by the model."""
 
-    primary, higher_is_better = "balanced_accuracy", True
+    primary = metrics.BALANCED_ACCURACY.name
 
     def __init__(self, ds: LabeledDataset, tok: Tokenizer, cfg: TrainConfig) -> None:
         self.cfg, self.labels = cfg, ds.labels
@@ -155,13 +155,13 @@ class ClassifyTask:
     def evaluate(self, model, split: str) -> dict:
         y = self.splits[split][2]
         preds = self.predict(model, split)
-        return evaluate.classification_metrics(y.numpy(), preds.numpy(), self.labels)
+        return metrics.classification_metrics(y.numpy(), preds.numpy(), self.labels)
 
 
 class DirectionTask:
     """Windows of standardised daily features; the label is tomorrow's direction."""
 
-    primary, higher_is_better = "balanced_accuracy", True
+    primary = metrics.BALANCED_ACCURACY.name
 
     def __init__(self, ds: SeriesDataset, tok: Tokenizer | None, cfg: TrainConfig) -> None:
         self.cfg = cfg
@@ -195,7 +195,7 @@ class DirectionTask:
 
     def evaluate(self, model, split: str) -> dict:
         y = self.splits[split][1]
-        return evaluate.direction_metrics(y.numpy(), self.predict(model, split).numpy())
+        return metrics.direction_metrics(y.numpy(), self.predict(model, split).numpy())
 
 
 def make_task(ds: Dataset, tok: Tokenizer | None, cfg: TrainConfig, fallback: Path | None = None):

@@ -39,6 +39,7 @@ from magnet.tools.paths import magnet_home
 from magnet.tools.settings import Scalar
 
 TOKENS = "tokens"  # in a run directory: its token ids, where the shared cache was read-only
+DIVERGED_EXIT = 3  # main's exit code for a run whose loss diverged
 
 
 class TrainRequest(BaseModel):
@@ -199,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
     The spec is a TrainRequest as JSON. An unfinished run already in DIR (a killed
     experiment started again) resumes from its checkpoint. Exit 0 when training completed,
-    3 when it diverged, 2 with one `Error:` line for a bad spec or data.
+    DIVERGED_EXIT (3) when it diverged, 2 with one `Error:` line for a bad spec or data.
     """
     import argparse
     import sys
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {e}", file=sys.stderr)
         return 2
     print(result.summary())
-    return 0 if result.status == "completed" else 3
+    return 0 if result.status == "completed" else DIVERGED_EXIT
 
 
 if __name__ == "__main__":

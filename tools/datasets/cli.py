@@ -219,7 +219,7 @@ def augment_command(
     llm = Llm(model, max_tokens=2048)
     if from_run is not None:
         from magnet.tools.bitnet.run_dir import RunDir
-        from magnet.tools.evaluate import misclassified
+        from magnet.tools.harness.evaluate import misclassified
 
         weak = misclassified(from_run, RunDir(from_run).config().data)
         made = failure_driven(llm, data, weak, n, out, seed)

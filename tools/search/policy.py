@@ -1,6 +1,6 @@
 """Candidates for the next experiment: failure rules first, then Optuna TPE suggestions.
 
-    policy = SearchPolicy(home / "study.db", "session-1", higher_is_better=False, task="lm")
+    policy = SearchPolicy(home / "study.db", "session-1", BITS_PER_BYTE, task="lm")
     for c in policy.candidates(best_config, last_kind="diverged"):
         print(c.diff, c.reason)
     policy.record(exp_id, config_that_ran, value)   # every rung-0 experiment, once each
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from magnet.tools.metrics import Metric
 from magnet.tools.search.space import SPACE, clip
 
 # Diagnosis kind → changes to the current configuration, with the reason shown to the planner.
@@ -73,7 +74,7 @@ class SearchPolicy:
         self,
         storage: Path,
         name: str,
-        higher_is_better: bool,
+        metric: Metric,
         task: str,
         seed: int = 0,
         sampler: Literal["tpe", "random"] = "tpe",
@@ -86,7 +87,7 @@ class SearchPolicy:
         storage.parent.mkdir(parents=True, exist_ok=True)
         self._optuna, self.task, self.seed = optuna, task, seed
         self.sampler, self.rules = sampler, rules
-        self.direction = "maximize" if higher_is_better else "minimize"
+        self.direction = "maximize" if metric.higher_is_better else "minimize"
         self.study = optuna.create_study(
             study_name=name,
             storage=f"sqlite:///{storage}",

@@ -12,7 +12,7 @@ from magnet.tools.bitnet.bitlinear import (
 )
 from magnet.tools.bitnet.precision import autocast, has_bf16_flags, resolve
 from magnet.tools.bitnet.train import TrainRequest, resume_run, train
-from magnet.tools.evaluate import evaluate_run
+from magnet.tools.harness.evaluate import evaluate_run
 from tests.conftest import TINY
 
 

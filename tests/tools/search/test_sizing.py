@@ -3,6 +3,7 @@
 import pytest
 
 from magnet.tools.bitnet.config import make_config
+from magnet.tools.metrics import BALANCED_ACCURACY, BITS_PER_BYTE
 from magnet.tools.search.policy import SearchPolicy
 from magnet.tools.search.sizing import SUBWORDS, TOKENS_PER_PARAM, sized_for, tokens_per_param
 
@@ -35,12 +36,13 @@ def test_settings_the_user_fixed_stay_and_a_shape_outside_the_space_stops_it():
 
 
 def test_only_magnets_policy_sizes_and_only_text_models(tmp_path):
-    sized = SearchPolicy(tmp_path / "a.db", "a", False, "lm").sized(SEQ, 2.65e13)
+    sized = SearchPolicy(tmp_path / "a.db", "a", BITS_PER_BYTE, "lm").sized(SEQ, 2.65e13)
     assert sized.diff == {**SUBWORDS, "n_layers": 2, "ffn_dim": 512}
     assert "2.6e+13" in sized.reason and "instead of 0.36" in sized.reason
     assert "a subword (BPE 2048)" in sized.reason
-    plain = SearchPolicy(tmp_path / "b.db", "b", False, "lm", rules=False)
+    plain = SearchPolicy(tmp_path / "b.db", "b", BITS_PER_BYTE, "lm", rules=False)
     assert plain.sized(SEQ, 2.65e13) is None
-    assert SearchPolicy(tmp_path / "c.db", "c", True, "direction").sized({}, 1e13) is None
+    series = SearchPolicy(tmp_path / "c.db", "c", BALANCED_ACCURACY, "direction")
+    assert series.sized({}, 1e13) is None
     already = {**BYTES, "n_layers": 2, "ffn_dim": 512}
-    assert SearchPolicy(tmp_path / "d.db", "d", False, "lm").sized(already, 2.65e13) is None
+    assert SearchPolicy(tmp_path / "d.db", "d", BITS_PER_BYTE, "lm").sized(already, 2.65e13) is None

@@ -8,8 +8,11 @@ Deterministic rules, checked in order; the first that fits names the kind:
     diverged      NaN or a loss blow-up: the step where it began
     overfitting   the validation metric falls from its best while training loss keeps falling
     underfitting  training loss still falling steeply at the end, or barely below its start
+    first         finished, with nothing before it to compare with
     no_change     finished, but not better than the best so far beyond the noise floor
     improved      finished and better than the best so far beyond the noise floor
+
+The last three are the run's verdict (tools/metrics.Metric.verdict), worse read as no_change.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from magnet.sandboxes.runner import SandboxResult
-from magnet.tools.evaluate import verdict
+from magnet.tools.metrics import Metric
 
 Kind = Literal[
     "crash",
@@ -31,6 +34,7 @@ Kind = Literal[
     "diverged",
     "overfitting",
     "underfitting",
+    "first",
     "no_change",
     "improved",
 ]
@@ -63,6 +67,7 @@ DIRECTIONS = {
         "use a larger model",
     ],
     "no_change": ["try a different direction: the change made no measurable difference"],
+    "first": ["refine around this configuration"],
     "improved": ["refine around this configuration"],
 }
 OVERFIT_DROP = 0.02  # relative fall of the val metric from its best
@@ -81,24 +86,23 @@ class Diagnosis(BaseModel):
 
 def analyze(
     result: SandboxResult,
-    primary: str,
-    higher_is_better: bool,
+    metric: Metric,
     value: float | None = None,
     best: float | None = None,
     noise: float = 0.0,
 ) -> Diagnosis:
     """`value` is the harness metric of this run, `best` the best so far, `noise` the seed
-    spread; `primary` names the metric in the eval records."""
+    spread; `metric` is the one named in the eval records."""
     train = [m for m in result.metrics if m.get("event") == "train"]
-    evals = [m for m in result.metrics if m.get("event") == "eval" and primary in m]
+    evals = [m for m in result.metrics if m.get("event") == "eval" and metric.name in m]
     for rule in (_process, _divergence):
         found = rule(result, train)
         if found:
             return found
     return (
-        _overfitting(train, evals, primary, higher_is_better)
+        _overfitting(train, evals, metric)
         or _underfitting(train)
-        or _versus_best(value, best, noise, higher_is_better, primary)
+        or _versus_best(value, best, noise, metric)
     )
 
 
@@ -143,13 +147,13 @@ def _blow_up_step(train: list[dict]) -> int | None:
     return next((m["step"] for m in train[i:] if m["loss"] > 2 * low), train[-1]["step"])
 
 
-def _overfitting(train, evals, primary, higher) -> Diagnosis | None:
+def _overfitting(train, evals, metric: Metric) -> Diagnosis | None:
     if len(evals) < 3 or len(train) < 4:
         return None
-    sign = 1 if higher else -1
-    best = max(evals, key=lambda m: sign * m[primary])
+    primary = metric.name
+    best = metric.best(evals, key=lambda m: m[primary])
     last = evals[-1]
-    drop = sign * (best[primary] - last[primary]) / max(abs(best[primary]), 1e-9)
+    drop = metric.gain(best[primary], last[primary]) / max(abs(best[primary]), 1e-9)
     after = [m["loss"] for m in train if m["step"] > best["step"]]
     falling = len(after) >= 2 and after[-1] < after[0]
     if drop < OVERFIT_DROP or not falling:
@@ -179,13 +183,13 @@ def _underfitting(train) -> Diagnosis | None:
     return _make("underfitting", "training loss was still falling (or barely fell)", evidence)
 
 
-def _versus_best(value, best, noise, higher, primary) -> Diagnosis:
+def _versus_best(value, best, noise, metric: Metric) -> Diagnosis:
+    primary = metric.name
     if value is None or best is None:
-        return _make("improved", f"first result: {primary} {_fmt(value)}", [])
-    delta = (value - best) if higher else (best - value)
+        return _make("first", f"first result: {primary} {_fmt(value)}", [])
     evidence = [f"{primary} {value:.4g} vs best {best:.4g} (noise floor {noise:.4g})"]
-    if verdict(value, "ok", best, noise, higher) == "improved":
-        return _make("improved", f"{primary} improved by {delta:.4g}", evidence)
+    if metric.verdict(value, "ok", best, noise) == "improved":
+        return _make("improved", f"{primary} improved by {metric.gain(value, best):.4g}", evidence)
     return _make("no_change", f"{primary} not better than the best beyond noise", evidence)
 
 

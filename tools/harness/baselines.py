@@ -30,6 +30,12 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from magnet.tools.datasets.types import DOC_SEPARATOR, Task
+from magnet.tools.metrics import (
+    bootstrap_interval,
+    classification_metrics,
+    direction_metrics,
+    metric,
+)
 
 VERSION = 1  # bump when a baseline's definition changes: old cache entries are then ignored
 
@@ -39,7 +45,6 @@ class Baseline(BaseModel):
 
     name: str
     metric: str
-    higher_is_better: bool
     val: float
     test: float
     test_low: float | None = Field(None, description="95% interval of the test metric")
@@ -57,8 +62,7 @@ def best_of(baselines: list[Baseline]) -> Baseline | None:
     """The strongest baseline on val (the split a session is judged on while it searches)."""
     if not baselines:
         return None
-    sign = 1 if baselines[0].higher_is_better else -1
-    return max(baselines, key=lambda b: sign * b.val)
+    return metric(baselines[0].metric).best(baselines, key=lambda b: b.val)
 
 
 def classical_baselines(task: Task, data: str, home: Path | None = None) -> list[Baseline]:
@@ -120,7 +124,6 @@ def _lm(ds) -> list[Baseline]:
         Baseline(
             name="xz -9e given the training text",
             metric="bits_per_byte",
-            higher_is_better=False,
             val=val,
             test=test,
             seconds=seconds,
@@ -144,8 +147,6 @@ def _classify(ds) -> list[Baseline]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
-
-    from magnet.tools.evaluate import bootstrap_interval, classification_metrics
 
     def fit():
         features = make_union(
@@ -171,7 +172,6 @@ def _classify(ds) -> list[Baseline]:
         Baseline(
             name="TF-IDF + logistic regression",
             metric="balanced_accuracy",
-            higher_is_better=True,
             val=score(ds.val),
             test=classification_metrics(y_test, p_test, labels)["balanced_accuracy"],
             test_low=low,
@@ -195,8 +195,6 @@ def hit_rate_interval(hit_rate: float, n: int) -> tuple[float, float]:
 def _direction(ds) -> list[Baseline]:
     from sklearn.linear_model import LogisticRegression
 
-    from magnet.tools.evaluate import direction_metrics
-
     majority = int(np.bincount(ds.train.y, minlength=2).argmax())
     flat = {
         name: getattr(ds, name).x.reshape(len(getattr(ds, name).x), -1)
@@ -217,7 +215,6 @@ def _direction(ds) -> list[Baseline]:
             Baseline(
                 name=name,
                 metric="balanced_accuracy",
-                higher_is_better=True,
                 val=val["balanced_accuracy"],
                 test=test["balanced_accuracy"],
                 test_low=low,

@@ -27,15 +27,15 @@ from pydantic import BaseModel, Field
 from magnet.sandboxes.isolation import Level
 from magnet.sandboxes.limits import Limits
 from magnet.sandboxes.runner import SandboxResult, SandboxSpec, run_sandboxed
-from magnet.tools.bitnet.run_dir import METRICS, RESULT, RunDir
-from magnet.tools.bitnet.train import TrainRequest, prepare
+from magnet.tools.bitnet.run_dir import METRICS, RunDir
+from magnet.tools.bitnet.train import DIVERGED_EXIT, TrainRequest, prepare
 from magnet.tools.datasets import data_ref
 from magnet.tools.datasets.types import Task
 from magnet.tools.diloco.report import score
 from magnet.tools.diloco.spec import DilocoSpec
 from magnet.tools.diloco.worker import ROUND_START, worker_dir
 from magnet.tools.errors import MagnetError, RunDirError
-from magnet.tools.evaluate import evaluate_run
+from magnet.tools.harness.evaluate import evaluate_run
 from magnet.tools.paths import cache_dir
 from magnet.tools.settings import Scalar
 
@@ -127,7 +127,7 @@ def run_training(
             env=env,
             readonly=([Path(data)] if Path(data).exists() else []) + cache + _init(spec),
             metrics_file=f"{RUN}/{METRICS}",
-            result_file=f"{RUN}/{RESULT}",
+            diverged_exit=DIVERGED_EXIT,
         ),
         on_metric,
         lambda: evaluate_run(run_dir, "val", request.task, data),
@@ -177,7 +177,6 @@ def run_diloco_experiment(
             level=level,
             readonly=[Path(d) for d in domains if Path(d).exists()],
             metrics_file=str(worker_dir(spec, 0) / METRICS),
-            result_file=f"{RUN}/{RESULT}",
         ),
         on_metric,
         lambda: score(judged),

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from magnet.sandboxes import probe
-from magnet.sandboxes.experiment import run_training
 from magnet.tools.bitnet.train import TrainRequest, train
-from magnet.tools.evaluate import evaluate_run
+from magnet.tools.harness.evaluate import evaluate_run
+from magnet.tools.harness.experiment import run_training
 from tests.conftest import TINY
 
 ISOLATED = [lvl for lvl in ("bwrap", "unshare") if probe(lvl)[0]]
