@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from magnet.sandboxes.runner import SandboxResult
+from magnet.sandboxes.runner import SandboxResult, Status
 from magnet.tools.datasets.types import DatasetCard
 from magnet.tools.harness.baselines import Baseline, best_of
 from magnet.tools.harness.failures import Diagnosis
@@ -116,7 +116,7 @@ class Experiment(BaseModel):
     hypothesis: str = ""
     diff: dict[str, Scalar] = Field(description="what changed from the best config before it")
     config: dict[str, Scalar] = Field(description="everything set, the fixed settings included")
-    status: str = Field(description="how the sandboxed process ended (SandboxResult.status)")
+    status: Status = Field(description="how the sandboxed process ended")
     value: float | None = Field(None, description="the harness's primary metric on val")
     harness: dict | None = Field(None, description="every harness metric")
     seconds: float = 0.0

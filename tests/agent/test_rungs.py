@@ -18,7 +18,7 @@ def _run(n: int, value, rung=0, diff=None, kind="planned", parent=None) -> Exper
     diff = diff if diff is not None else {"lr": 0.001 * (n + 1)}
     return Experiment(
         id=f"s-{n:03d}", kind=kind, rung=rung, parent=parent, diff=diff, config=diff,
-        status="ok" if value is not None else "crashed", value=value, run_dir=Path("x"),
+        status="ok" if value is not None else "failed", value=value, run_dir=Path("x"),
     )  # fmt: skip
 
 

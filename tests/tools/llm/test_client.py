@@ -56,8 +56,9 @@ def test_the_embedded_local_model_answers_schema_valid_json():
     answer = Llm("local/smollm2-135m-instruct").ask(
         "plan", "Propose a learning rate for a small model.", Proposal
     )
-    # Grammar-constrained output always parses; the value may still fail the range check.
-    assert answer.value is not None or "invalid answer" in answer.errors[0]
+    # Grammar-constrained output always parses (an answer cut short does not): the value
+    # may still fail a range check, which is the only error allowed here.
+    assert not [e for e in answer.errors if "Invalid JSON" in e], answer.errors
     assert answer.tokens > 0
 
 
