@@ -1,8 +1,9 @@
 """The research loop as a LangGraph StateGraph over ResearchState; compiled by the caller.
 
     intake → (review_data →) data → baselines → plan → review ⟲ → run → evaluate → analyze
-                                                 ↑                                    ↓
-                                                 └──── decide ←── record ←── remember
+                                                 ↑        └ reject → remember ┐       ↓
+                                                 ├────────────────────────────┘   remember
+                                                 └──── decide ←── record ←────────────┘
                                                         └→ report
 
 Each node is agent/nodes/<node>.py: `node(state, deps) -> (update, text)`; the wrapper here
@@ -49,11 +50,11 @@ def build_graph(deps: Deps) -> StateGraph:
     g.add_edge("data", "baselines")
     g.add_edge("baselines", "plan")
     g.add_conditional_edges("plan", _stopped("review"), ["review", "report"])
-    g.add_conditional_edges("review", _approved, ["run", "plan"])
+    g.add_conditional_edges("review", _reviewed, ["run", "remember", "plan"])
     g.add_edge("run", "evaluate")
     g.add_edge("evaluate", "analyze")
     g.add_edge("analyze", "remember")
-    g.add_edge("remember", "record")
+    g.add_conditional_edges("remember", _ran, ["record", "plan"])
     g.add_edge("record", "decide")
     g.add_conditional_edges("decide", _stopped("plan"), ["plan", "report"])
     g.add_edge("report", END)
@@ -68,8 +69,16 @@ def _stopped(otherwise: str):
     return lambda state: "report" if state.stop_reason else otherwise
 
 
-def _approved(state: ResearchState) -> str:
-    return "run" if state.review.action in ("accept", "edit") else "plan"
+def _reviewed(state: ResearchState) -> str:
+    """run what was approved; a rejected idea goes to memory first; the rest back to plan."""
+    if state.review.action in ("accept", "edit"):
+        return "run"
+    idea = state.review.action == "reject" and state.proposal.parent is None
+    return "remember" if idea else "plan"
+
+
+def _ran(state: ResearchState) -> str:
+    return "record" if state.current is not None else "plan"
 
 
 def _traced(node, deps: Deps):

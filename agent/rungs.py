@@ -1,6 +1,11 @@
-"""Where a session is in its schedule (tools/search/schedule.py), and what comes next.
+"""The session's scheduler: its plan of rungs (tools/search/schedule.py), and what comes next.
 
-    move = next_move(state)     # seed | search | promote | scaleup | stop
+    made = schedule_update(state)   # (schedule, trace text): made at the start, again once
+                                    # the seeds are measured; None when it stands
+    move = next_move(state)         # seed | search | promote | scaleup | stop
+    schedule = closed_first_rung(state)   # rung 0 ends with what it ran (nothing new to try)
+
+Pure functions of the state: the nodes call them and write what they return.
 
 Rung 0 holds the default config's seeds and the planner's ideas, all at one unit of compute.
 Rung r > 0 retrains the best configs of rung r - 1 (one per config: seeds count once) with
@@ -29,6 +34,25 @@ class Move(BaseModel):
     rung: int = 0
     parent: Experiment | None = None
     reason: str = ""
+
+
+def schedule_update(state: ResearchState) -> tuple[Schedule, str] | None:
+    """The schedule to use from now on with its trace line, or None when it stands: the
+    first plan from the budget (raises BudgetError when not even one rung fits), then once
+    the seeds have run the plan made again from their measured seconds."""
+    if state.schedule is None:
+        schedule = make_schedule(state)
+        return schedule, schedule.describe()
+    remade = measured_schedule(state)
+    if remade is None:
+        return None
+    return remade, f"again, from the seeds' measured seconds: {remade.describe()}"
+
+
+def closed_first_rung(state: ResearchState) -> Schedule:
+    """Rung 0 closed at what it ran (at least one run): nothing untried was left to add."""
+    ran = sum(e.rung == 0 for e in state.experiments)
+    return state.schedule.with_first_rung(max(ran, 1))
 
 
 def make_schedule(state: ResearchState) -> Schedule:
@@ -65,10 +89,8 @@ def measured_schedule(state: ResearchState) -> Schedule | None:
     except BudgetError:  # the seeds alone took the search's share: the caps end it
         return kept
     ran = sum(e.rung == 0 for e in state.experiments)
-    rungs = list(remade.rungs)
-    rungs[0] = rungs[0].model_copy(update={"configs": max(rungs[0].configs, ran)})
-    note = remade.note or schedule.note
-    return remade.model_copy(update={"rungs": rungs, "measured": True, "note": note})
+    remade = remade.with_first_rung(max(remade.rungs[0].configs, ran))
+    return remade.model_copy(update={"measured": True, "note": remade.note or schedule.note})
 
 
 def unit_flops(state: ResearchState) -> float | None:

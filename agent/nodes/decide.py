@@ -14,10 +14,8 @@ from magnet.agent.state import ResearchState
 
 
 def decide(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    from magnet.agent.rungs import make_schedule, next_move
+    from magnet.agent.rungs import next_move
 
-    if state.schedule is None:  # a session from before schedules
-        state = state.model_copy(update={"schedule": make_schedule(state)})
     last = state.experiments[-1]
     if last.kind == "scaleup":
         reason = f"the scale-up ran: {last.label} is the expert"

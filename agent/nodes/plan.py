@@ -9,8 +9,9 @@ BASELINE_SEEDS runs of the unchanged config (their spread is the noise floor), t
 config reshaped for the expert's compute (tools/search/sizing.py; MAGNET's policy only), then
 agent/proposal.py lets the LLM pick and edit a search-policy candidate; later rungs retrain the
 best of the rung before with more compute (agent/rungs.py), and the last experiment scales
-the winner up. A rejected idea becomes a finding first (never proposed again; lessons
-say why); a rejected promotion or scale-up is not proposed again.
+the winner up. A rejected idea reaches plan as a finding (remember wrote it: never proposed
+again; lessons say why); a rejected promotion or scale-up is not proposed again. Plan writes
+nothing but the state; the schedule's changes are agent/rungs.py's.
 Writes: schedule, proposal, tokens, remaining_seconds, feedback (consumed), declined;
 stop_reason when the schedule is done. Next: review, or report when stopping.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from magnet.agent.deps import Deps
 from magnet.agent.proposal import PlanContext, choose
-from magnet.agent.rungs import Move, expert_flops, make_schedule, measured_schedule, next_move
+from magnet.agent.rungs import Move, closed_first_rung, expert_flops, next_move, schedule_update
 from magnet.agent.state import Proposal, ResearchState, describe
 from magnet.tools.search.policy import SEARCH_ONLY, Candidate
 from magnet.tools.search.schedule import BudgetError
@@ -28,16 +29,13 @@ from magnet.tools.search.schedule import BudgetError
 def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     update = {"feedback": [], "review": None}
     if state.review is not None and state.review.action == "reject":
-        update |= _rejected(state, deps)
-    if state.schedule is None:
-        try:
-            update["schedule"] = make_schedule(state)
-        except BudgetError as e:
-            return {**update, "stop_reason": str(e)}, str(e)
-        deps.traces.event(state.session_id, "plan", "schedule", update["schedule"].describe())
-    elif (remade := measured_schedule(state)) is not None:
-        update["schedule"] = remade
-        text = f"again, from the seeds' measured seconds: {remade.describe()}"
+        update |= _rejected(state)
+    try:
+        made = schedule_update(state)
+    except BudgetError as e:
+        return {**update, "stop_reason": str(e)}, str(e)
+    if made is not None:
+        update["schedule"], text = made
         deps.traces.event(state.session_id, "plan", "schedule", text)
     kept = ("schedule", "declined")  # feedback is for this plan: it is cleared after
     state = state.model_copy(update={k: v for k, v in update.items() if k in kept})
@@ -138,10 +136,7 @@ def _sized(state: ResearchState, deps: Deps, tried) -> Proposal | None:
 
 
 def _rung0_closed(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
-    ran = sum(e.rung == 0 for e in state.experiments)
-    rungs = list(state.schedule.rungs)
-    rungs[0] = rungs[0].model_copy(update={"configs": max(ran, 1)})
-    schedule = state.schedule.model_copy(update={"rungs": rungs})
+    schedule = closed_first_rung(state)
     state = state.model_copy(update={"schedule": schedule})
     move = next_move(state)
     update["schedule"] = schedule
@@ -162,34 +157,10 @@ def _candidates(state: ResearchState, deps: Deps) -> list[Candidate]:
     return [c for c in kept if c.diff]
 
 
-def _rejected(state: ResearchState, deps: Deps) -> dict:
-    """A declined promotion or scale-up is not proposed again; a rejected idea is a finding."""
+def _rejected(state: ResearchState) -> dict:
+    """A declined promotion or scale-up is not proposed again (a rejected idea is a finding
+    already: remember wrote it)."""
     proposal = state.proposal
     if proposal.parent is not None:
         return {"declined": [*state.declined, proposal.parent]}
-    _remember_rejection(state, deps)
     return {}
-
-
-def _remember_rejection(state: ResearchState, deps: Deps) -> None:
-    """A rejected config is a finding too: it is never proposed again, and lessons show why."""
-    from magnet.memory.findings import Finding
-    from magnet.tools.hashing import canonical_sha256
-
-    spec, proposal = state.spec, state.proposal
-    config = state.compose(proposal.config_diff)[1]
-    finding = Finding(
-        id=f"{state.session_id}-{len(state.experiments):03d}-rejected-"
-        + canonical_sha256(config)[:8],
-        session_id=state.session_id,
-        goal=state.goal,
-        dataset=spec.dataset,
-        task=spec.task,
-        hypothesis=proposal.hypothesis,
-        config=config,
-        primary_metric=spec.metric,
-        verdict="rejected",
-        analysis=f"rejected by the reviewer: {state.review.text or 'no reason given'}",
-    )
-    if not deps.memory.has(finding.id):  # plan re-runs after a resume
-        deps.memory.add(finding)

@@ -44,6 +44,11 @@ class Schedule(BaseModel):
     measured: bool = Field(False, description="unit_s is the seeds' mean seconds instead")
     note: str = ""
 
+    def with_first_rung(self, configs: int) -> Schedule:
+        """The same plan with rung 0 holding `configs` (it ran more, or closed early)."""
+        rungs = [self.rungs[0].model_copy(update={"configs": configs}), *self.rungs[1:]]
+        return self.model_copy(update={"rungs": rungs})
+
     @property
     def experiments(self) -> int:
         return sum(r.configs for r in self.rungs) + (1 if self.scaleup else 0)

@@ -35,3 +35,11 @@ def test_a_budget_below_one_run_names_the_smallest_that_works():
         plan_schedule(budget_s=60, unit_s=100, max_experiments=8, scaleup=0.4)
     assert "--budget-minutes 2.8" in str(e.value)  # 100 s / 0.6, in minutes, rounded up
     plan_schedule(budget_s=2.8 * 60, unit_s=100, max_experiments=8, scaleup=0.4)  # that works
+
+
+def test_rung_zero_is_rewritten_one_way_and_the_rest_of_the_plan_stays():
+    plan = plan_schedule(budget_s=1800, unit_s=40, max_experiments=8, scaleup=0.4)
+    closed = plan.with_first_rung(2)
+    assert closed.rungs[0].configs == 2 and closed.rungs[0].units == plan.rungs[0].units
+    assert closed.rungs[1:] == plan.rungs[1:] and closed.scaleup == plan.scaleup
+    assert plan.rungs[0].configs != 2  # a copy: the plan it came from is unchanged
