@@ -74,7 +74,7 @@ def research_command(
             help="share of --budget-minutes that trains the winner last (0: none)",
         ),
     ] = 0.4,
-    base: Annotated[
+    fixed: Annotated[
         list[str] | None,
         typer.Option("--set", help="key=value applied to every experiment, e.g. --set n_layers=2"),
     ] = None,
@@ -109,7 +109,7 @@ def research_command(
     settings = Settings(
         approve=approve,
         steps=steps,
-        fixed=parse_settings(base),  # a bad --set fails before anything starts
+        fixed=parse_settings(fixed),  # a bad --set fails before anything starts
         budget=Budget(max_experiments=max_experiments, wall_minutes=budget_minutes),
         scaleup=scale_up,
         llm_optional=llm_optional,
