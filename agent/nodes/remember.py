@@ -14,10 +14,15 @@ from magnet.agent.state import ResearchState
 
 
 def remember(state: ResearchState, deps: Deps) -> tuple[dict, str]:
+    finding, text = _rejection(state) if state.current is None else _experiment(state)
+    if not deps.memory.has(finding.id):  # a resumed node must not add it twice
+        deps.memory.add(finding)
+    return {}, text
+
+
+def _experiment(state: ResearchState):
     from magnet.memory.findings import Finding
 
-    if state.current is None:
-        return _rejection(state, deps)
     cur, spec = state.current, state.spec
     finding = Finding(
         id=cur.id,
@@ -33,12 +38,10 @@ def remember(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         verdict=cur.verdict,
         analysis=cur.diagnosis.summary,
     )
-    if not deps.memory.has(finding.id):  # a resumed node must not add it twice
-        deps.memory.add(finding)
-    return {}, f"{cur.label} · in memory as {cur.verdict}"
+    return finding, f"{cur.label} · in memory as {cur.verdict}"
 
 
-def _rejection(state: ResearchState, deps: Deps) -> tuple[dict, str]:
+def _rejection(state: ResearchState):
     """A rejected config is a finding too: it is never proposed again, and lessons show why."""
     from magnet.memory.findings import Finding
     from magnet.tools.hashing import canonical_sha256
@@ -58,6 +61,4 @@ def _rejection(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         verdict="rejected",
         analysis=f"rejected by the reviewer: {state.review.text or 'no reason given'}",
     )
-    if not deps.memory.has(finding.id):
-        deps.memory.add(finding)
-    return {}, f"exp {len(state.experiments)} · rejected, in memory: {proposal.hypothesis}"
+    return finding, f"exp {len(state.experiments)} · rejected, in memory: {proposal.hypothesis}"
