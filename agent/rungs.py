@@ -97,18 +97,15 @@ def unit_flops(state: ResearchState) -> float | None:
     """One unit: the default config's training FLOPs at `--steps`, with the fixed settings;
     None when the trainer would refuse that config (the sandboxed run says why)."""
     from magnet.tools.bitnet.compute import train_flops
-    from magnet.tools.bitnet.config import make_config
     from magnet.tools.errors import ConfigError
-    from magnet.tools.search.policy import SEARCH_ONLY
+    from magnet.tools.harness.config import ExperimentConfig
 
     settings, spec = state.settings, state.spec
-    fixed = {k: v for k, v in settings.fixed.items() if k not in SEARCH_ONLY}
     try:
-        return train_flops(
-            make_config(spec.task, spec.dataset, steps=settings.steps, settings=fixed)
-        )
+        default = ExperimentConfig.build(spec.task, spec.dataset, settings.fixed, settings.steps)
     except ConfigError:
         return None
+    return train_flops(default.train)
 
 
 def expert_flops(state: ResearchState) -> float | None:

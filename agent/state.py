@@ -10,7 +10,8 @@
       Expert             the session's result: the scaled-up winner, scored once on test
 
 `ResearchState.compose(diff)` is the one way a proposed change becomes the config that runs:
-the best config, then the change, then the fixed settings, which always win.
+the best config (a promotion's: its parent's), then the change, then the fixed settings,
+which always win; the run node types it once (tools/harness/config.py, ExperimentConfig).
 """
 
 from __future__ import annotations
@@ -127,7 +128,9 @@ class Experiment(BaseModel):
     precision: str | None = Field(None, description="what the run's matmuls ran in")
     steps: int | None = Field(None, description="optimizer steps: equal compute, not equal steps")
     flops: float | None = Field(None, description="training FLOPs (tools/bitnet/compute.py)")
-    sandbox: SandboxResult | None = Field(None, description="kept until the analysis is done")
+    sandbox: SandboxResult | None = Field(
+        None, description="kept until the analysis is done; none for a config never started"
+    )
     best_before: float | None = None
     verdict: Verdict | None = None
     diagnosis: Diagnosis | None = None
@@ -191,12 +194,13 @@ class ResearchState(BaseModel):
     stop_reason: str | None = None
     report: str | None = None
 
-    def compose(self, diff: dict) -> tuple[dict, dict]:
-        """(the change less the fixed settings, the full config that runs): best config,
-        then the change, then the fixed settings."""
+    def compose(self, diff: dict, base: dict | None = None) -> tuple[dict, dict]:
+        """(the change less the fixed settings, the full config that runs): `base` (by
+        default the best config), then the change, then the fixed settings."""
         fixed = self.settings.fixed
         change = {k: v for k, v in diff.items() if k not in fixed}
-        base = self.best.config if self.best else {}
+        if base is None:
+            base = self.best.config if self.best else {}
         return change, {**base, **change, **fixed}
 
     @property

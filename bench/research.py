@@ -77,9 +77,10 @@ def default_run(args, flops: float, work: Path) -> tuple[dict, float, int]:
     from magnet.tools.harness.experiment import run_training
 
     task, fixed = TASKS[args.data], parse_settings(args.set)
-    steps = steps_for_flops(make_config(task, args.data, settings=fixed), flops)
+    default = make_config(task, args.data, settings=fixed)
+    steps = steps_for_flops(default, flops)
     start = time.perf_counter()
-    request = TrainRequest(task=task, data=args.data, steps=steps, settings=fixed)
+    request = TrainRequest(config=default.model_copy(update={"steps": steps}))
     outcome = run_training(request, work, Limits(wall_seconds=6 * 3600))  # long by design
     wall = time.perf_counter() - start
     if outcome.sandbox.status != "ok":

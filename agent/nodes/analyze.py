@@ -2,7 +2,7 @@
 
 Reads: current (its sandbox result and metric stream), spec, noise. Deterministic rules:
 crash, timeout, out of memory, divergence, over/underfitting, no change beyond noise.
-Writes: current.diagnosis. Next: remember.
+Writes: current.diagnosis (a config refused before it ran comes diagnosed). Next: remember.
 """
 
 from __future__ import annotations
@@ -15,5 +15,7 @@ def analyze(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     from magnet.tools.harness.failures import analyze as diagnose
 
     cur, spec = state.current, state.spec
-    d = diagnose(cur.sandbox, spec.objective, cur.value, cur.best_before, state.noise)
+    d = cur.diagnosis or diagnose(
+        cur.sandbox, spec.objective, cur.value, cur.best_before, state.noise
+    )
     return {"current": cur.model_copy(update={"diagnosis": d})}, f"{cur.label} · {d.summary}"

@@ -22,7 +22,8 @@ from magnet.agent.deps import Deps
 from magnet.agent.proposal import PlanContext, choose
 from magnet.agent.rungs import Move, closed_first_rung, expert_flops, next_move, schedule_update
 from magnet.agent.state import Proposal, ResearchState, describe
-from magnet.tools.search.policy import SEARCH_ONLY, Candidate
+from magnet.tools.harness.config import trainer_settings
+from magnet.tools.search.policy import Candidate
 from magnet.tools.search.schedule import BudgetError
 
 
@@ -119,7 +120,7 @@ def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
 def _sized(state: ResearchState, deps: Deps, tried) -> Proposal | None:
     """The policy's config sized for the expert's compute, unless it is not one to try."""
     flops = expert_flops(state)
-    base = {k: v for k, v in state.compose({})[1].items() if k not in SEARCH_ONLY}
+    base = trainer_settings(state.compose({})[1])
     found = deps.policy(state).sized(base, flops) if flops else None
     if found is None:
         return None

@@ -41,8 +41,9 @@ def record(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         )
     if cur.rung == 0:  # TPE compares runs of one fidelity
         deps.policy(state).record(cur.id, cur.config, cur.value)
-    done = cur.model_copy(update={"sandbox": cur.sandbox.model_copy(update={"metrics": []})})
-    update = {"experiments": [*state.experiments, done], "current": None}
+    if cur.sandbox is not None:  # the metric stream is in the run directory already
+        cur = cur.model_copy(update={"sandbox": cur.sandbox.model_copy(update={"metrics": []})})
+    update = {"experiments": [*state.experiments, cur], "current": None}
     return update, f"{cur.label} · queued for the ledger: {', '.join(queued)}"
 
 

@@ -17,40 +17,37 @@ from __future__ import annotations
 from magnet.agent.deps import Deps
 from magnet.agent.rungs import unit_flops
 from magnet.agent.state import Experiment, ResearchState
-from magnet.tools.search.policy import SEARCH_ONLY
+from magnet.tools.harness.config import ExperimentConfig
 
 
 def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
+    from magnet.tools.errors import ConfigError
     from magnet.tools.harness.experiment import ExperimentRequest, run_experiment
 
     spec, proposal, best = state.spec, state.proposal, state.best
     parent = next((e for e in state.experiments if e.id == proposal.parent), None)
-    if parent is None:
-        diff, config = state.compose(proposal.config_diff)
-    else:  # its own config, with what a reviewer edited
-        diff = proposal.config_diff
-        config = {**parent.config, **diff, **state.settings.fixed}
+    # a promotion or scale-up runs its own config, with what a reviewer edited
+    diff, config = state.compose(proposal.config_diff, parent.config if parent else None)
     n = len(state.experiments)
+    exp_id, work = f"{state.session_id}-{n:03d}", state.session_dir(deps.home) / f"exp-{n:03d}"
     remerge = spec.search_task == "diloco" and set(diff) == {"merge"} and best is not None
-    settings = {k: v for k, v in config.items() if k not in SEARCH_ONLY}
-    steps, flops = _equal_compute(state, settings)
+    warm = _warm_start(state, parent, config) if proposal.kind == "scaleup" else {}
+    data = _training_data(state, deps, config)
+    try:
+        built = ExperimentConfig.build(spec.task, data, {**config, **warm})
+    except ConfigError as e:  # nothing to run: the experiment fails with the trainer's words
+        return _refused(state, exp_id, work, diff, config, str(e))
+    steps, flops = _equal_compute(state, built)
     if proposal.kind == "scaleup":
-        steps, flops = _scaled_up(state, settings, parent, steps, flops)
-        settings |= _warm_start(state, parent, config)
+        steps, flops = _scaled_up(state, built, parent, steps, flops)
     elif flops is not None and proposal.rung:
         units = state.schedule.rungs[proposal.rung].units
         steps, flops = steps * units, flops * units
     request = ExperimentRequest(
-        task=spec.task,
-        data=_training_data(state, deps, config),
-        steps=steps,
-        settings=settings,
+        config=built.with_steps(steps),
         domains=spec.domains,
-        merge=str(config.get("merge", "diloco")),
         remerge=best.run_dir if remerge else None,
     )
-    exp_id = f"{state.session_id}-{n:03d}"
-    work = state.session_dir(deps.home) / f"exp-{n:03d}"
     with deps.progress(exp_id, steps) as on_metric:
         limits = _limits(state, deps, flops)
         outcome = run_experiment(request, work, limits, on_metric=on_metric)
@@ -59,7 +56,7 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         kind="remerge" if remerge else proposal.kind,
         rung=proposal.rung,
         parent=proposal.parent,
-        warm="init_from" in settings,
+        warm=bool(warm),
         hypothesis=proposal.hypothesis,
         diff=diff,
         config=config,
@@ -72,7 +69,7 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         ),
         harness_s=outcome.harness_s,
         run_dir=outcome.run_dir,
-        data=request.data,
+        data=data,
         precision=outcome.precision,
         steps=steps,
         flops=flops,
@@ -80,27 +77,41 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     )
     compute = f" · {steps} steps, {flops:.3g} FLOPs" if flops else ""
     precision = f" · {exp.precision}" if exp.precision else ""
-    warm = f" · from exp {parent.number}'s weights" if exp.warm else ""
-    text = f"{exp.label} · {exp.status} · {exp.seconds:.0f} s{compute}{precision}{warm}"
+    warm_text = f" · from exp {parent.number}'s weights" if exp.warm else ""
+    text = f"{exp.label} · {exp.status} · {exp.seconds:.0f} s{compute}{precision}{warm_text}"
     return {"current": exp}, text
 
 
-def _equal_compute(state: ResearchState, settings: dict) -> tuple[int, float | None]:
+def _refused(state: ResearchState, exp_id: str, work, diff: dict, config: dict, error: str):
+    """A config the trainer would refuse (a search value beside a --set one it does not fit):
+    a failed experiment, diagnosed as the crash it would be, that never starts a sandbox."""
+    from magnet.tools.harness.failures import refused
+
+    proposal = state.proposal
+    exp = Experiment(
+        id=exp_id,
+        kind=proposal.kind,
+        rung=proposal.rung,
+        parent=proposal.parent,
+        hypothesis=proposal.hypothesis,
+        diff=diff,
+        config=config,
+        status="failed",
+        run_dir=work,
+        diagnosis=refused(error),
+    )
+    return {"current": exp}, f"{exp.label} · failed · not started: {error}"
+
+
+def _equal_compute(state: ResearchState, config: ExperimentConfig) -> tuple[int, float | None]:
     """(steps, FLOPs): the steps at which this config spends what the default config (with
     the fixed settings) spends in `steps`. DiLoCo sessions keep their steps."""
     from magnet.tools.bitnet.compute import steps_for_flops
-    from magnet.tools.bitnet.config import make_config
-    from magnet.tools.errors import ConfigError
 
-    spec, steps = state.spec, state.settings.steps
-    budget = unit_flops(state)
-    if spec.search_task == "diloco" or budget is None:
+    steps, budget = state.settings.steps, unit_flops(state)
+    if state.spec.search_task == "diloco" or budget is None:
         return steps, None
-    try:
-        cfg = make_config(spec.task, spec.dataset, settings=settings)
-    except ConfigError:  # the sandboxed trainer says what is wrong with it
-        return steps, None
-    return steps_for_flops(cfg, budget), budget
+    return steps_for_flops(config.train, budget), budget
 
 
 def _limits(state: ResearchState, deps: Deps, flops: float | None):
@@ -116,14 +127,13 @@ def _limits(state: ResearchState, deps: Deps, flops: float | None):
     return base.model_copy(update={"wall_seconds": max(base.wall_seconds, 3 * max(rates) * flops)})
 
 
-def _scaled_up(state: ResearchState, settings: dict, parent, steps: int, flops: float | None):
+def _scaled_up(state: ResearchState, config: ExperimentConfig, parent, steps, flops):
     """(steps, FLOPs) the scale-up's share of the budget buys: its seconds less a run's
     start-up and evaluation, at the training seconds per FLOP this session's runs measured;
     never fewer steps than its parent ran."""
     from statistics import median
 
     from magnet.tools.bitnet.compute import steps_for_flops
-    from magnet.tools.bitnet.config import make_config
 
     schedule = state.schedule
     measured = [e for e in state.experiments if e.flops and e.train_s]
@@ -132,8 +142,9 @@ def _scaled_up(state: ResearchState, settings: dict, parent, steps: int, flops: 
     overhead = median(e.seconds - e.train_s for e in measured)
     share = min(schedule.scaleup * schedule.budget_s, schedule.budget_s - state.spent_seconds)
     rate = sum(e.train_s for e in measured) / sum(e.flops for e in measured)
-    cfg = make_config(state.spec.task, state.spec.dataset, settings=settings)
-    scaled = max(steps_for_flops(cfg, max(share - overhead, 0) / rate), parent.steps or steps)
+    scaled = max(
+        steps_for_flops(config.train, max(share - overhead, 0) / rate), parent.steps or steps
+    )
     return scaled, flops * scaled / steps
 
 
@@ -141,7 +152,7 @@ def _warm_start(state: ResearchState, parent: Experiment, config: dict) -> dict:
     """The scale-up starts from its parent's trained weights (a new schedule, the compute its
     parent spent not thrown away) when it runs the parent's very config; after a reviewer's
     edit it starts from scratch."""
-    same = config == {**parent.config, **state.settings.fixed}
+    same = config == state.compose({}, parent.config)[1]
     if not same or not parent.ok or state.spec.search_task == "diloco":
         return {}
     return {"init_from": str(parent.run_dir)}

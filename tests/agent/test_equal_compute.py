@@ -6,6 +6,7 @@ from magnet.agent.nodes.run import _equal_compute
 from magnet.agent.state import ResearchSpec, ResearchState, Settings
 from magnet.tools.bitnet.compute import train_flops
 from magnet.tools.bitnet.config import make_config
+from magnet.tools.harness.config import ExperimentConfig
 
 
 def _state(fixed=None, task="lm") -> ResearchState:
@@ -15,23 +16,42 @@ def _state(fixed=None, task="lm") -> ResearchState:
     )
 
 
+def _compute(state: ResearchState, settings: dict) -> tuple[int, float | None]:
+    return _equal_compute(state, ExperimentConfig.build("lm", "shakespeare", settings))
+
+
 def test_a_bigger_batch_or_model_gets_fewer_steps_for_the_same_compute():
     state = _state()
-    steps, budget = _equal_compute(state, {})
+    steps, budget = _compute(state, {})
     assert steps == 100
-    assert _equal_compute(state, {"batch_size": 32}) == (50, budget)  # default batch is 16
-    wide, same = _equal_compute(state, {"d_model": 512, "ffn_dim": 1536})
+    assert _compute(state, {"batch_size": 32}) == (50, budget)  # default batch is 16
+    wide, same = _compute(state, {"d_model": 512, "ffn_dim": 1536})
     assert same == budget and 20 < wide < 40
-    assert _equal_compute(state, {"lr": 0.01}) == (100, budget)  # free knobs keep the steps
+    assert _compute(state, {"lr": 0.01, "merge": "ties"}) == (100, budget)  # free knobs
 
 
-def test_fixed_settings_set_the_reference_and_bad_configs_keep_the_steps():
+def test_fixed_settings_set_the_reference():
     fixed = {"batch_size": 8}
-    steps, budget = _equal_compute(_state(fixed), {"batch_size": 8})
+    steps, budget = _compute(_state(fixed), {"batch_size": 8})
     assert steps == 100 and budget == pytest.approx(
         train_flops(make_config("lm", "x", steps=100, settings=fixed))
     )
-    assert _equal_compute(_state(), {"d_model": 300}) == (100, None)  # the trainer says why
+
+
+def test_a_config_the_trainer_refuses_fails_with_its_words_and_starts_nothing(tmp_path):
+    from magnet.agent.deps import Deps
+    from magnet.agent.nodes.run import run
+    from magnet.agent.state import Proposal
+
+    state = _state({"n_heads": 3}).model_copy(
+        update={"proposal": Proposal(kind="planned", hypothesis="h", config_diff={"d_model": 256})}
+    )
+    update, text = run(state, Deps(home=tmp_path, llm=None, traces=None))
+    exp = update["current"]
+    assert exp.status == "failed" and exp.sandbox is None and not exp.ok
+    assert exp.diagnosis.kind == "crash" and "d_model" in exp.diagnosis.summary
+    assert exp.config == {"d_model": 256, "n_heads": 3} and "not started" in text
+    assert not (tmp_path / "sessions").exists()  # no run directory was made
 
 
 def test_a_long_run_gets_a_wall_clock_from_the_rate_measured_not_the_default_timeout(tmp_path):

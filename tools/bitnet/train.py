@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from magnet.tools.bitnet.config import TrainConfig, check_keys, make_config
-from magnet.tools.bitnet.model import Linear, build_model
+from magnet.tools.bitnet.config import TrainConfig, make_config
+from magnet.tools.bitnet.model import build_model
 from magnet.tools.bitnet.precision import Precision, resolve
 from magnet.tools.bitnet.run_dir import CONFIG, RESULT, RunDir, TrainResult
 from magnet.tools.bitnet.tasks import make_task
@@ -31,30 +31,31 @@ from magnet.tools.datasets.tokenizer import build_tokenizer
 from magnet.tools.datasets.types import (
     LabeledDataset,
     SeriesDataset,
-    Task,
     TextDataset,
 )
 from magnet.tools.errors import ConfigError, MagnetError, RunDirError
 from magnet.tools.paths import magnet_home
-from magnet.tools.settings import Scalar
 
 TOKENS = "tokens"  # in a run directory: its token ids, where the shared cache was read-only
 DIVERGED_EXIT = 3  # main's exit code for a run whose loss diverged
 
 
 class TrainRequest(BaseModel):
-    task: Task
-    data: str = Field(description="built-in dataset name or a path")
-    linear: Linear = "ternary"
-    steps: int | None = None
-    budget_seconds: float | None = None
-    out: Path | None = Field(None, description="run directory; default under $MAGNET_HOME/runs")
-    settings: dict[str, Scalar] = Field({}, description="training settings by key (override_keys)")
+    """A run to train: its validated config and where it goes. Written flat (task, data,
+    steps, settings by key), it is validated into `config` here, once; spec.json holds the
+    config as it is, and the sandboxed trainer reads it back unchanged."""
 
-    @field_validator("settings")
+    config: TrainConfig
+    out: Path | None = Field(None, description="run directory; default under $MAGNET_HOME/runs")
+
+    @model_validator(mode="before")
     @classmethod
-    def _known(cls, settings: dict) -> dict:
-        return check_keys(settings)
+    def _flat(cls, values):
+        if not isinstance(values, dict) or "config" in values:
+            return values
+        flat = dict(values)
+        out = flat.pop("out", None)
+        return {"config": make_config(**flat), "out": out}
 
 
 def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None) -> TrainResult:
@@ -83,11 +84,9 @@ def prepare(request: TrainRequest) -> None:
 
 
 def _prepared(request: TrainRequest):
-    """The validated config (precision resolved), the dataset and its tokenizer."""
-    data = data_ref(request.data)  # absolute, so a resume from elsewhere finds it
-    cfg = make_config(
-        request.task, data, request.linear, request.steps, request.budget_seconds, request.settings
-    )
+    """The config (data made absolute, precision resolved), the dataset and its tokenizer."""
+    cfg = request.config.model_copy(deep=True)
+    cfg.data = data_ref(cfg.data)  # absolute, so a resume from elsewhere finds it
     dataset = load_dataset(cfg.data, cfg.task)
     tok = (
         None

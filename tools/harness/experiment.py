@@ -1,12 +1,13 @@
 """An experiment in the sandbox, judged by the harness: training, specialists merged with
 DiLoCo, or a re-merge of earlier specialists; `run_experiment` is the one entry for all three.
 
-    outcome = run_experiment(ExperimentRequest(task="lm", data="shakespeare", steps=100), work_dir)
+    config = ExperimentConfig.build("lm", "shakespeare", {"n_layers": 2}, steps=100)
+    outcome = run_experiment(ExperimentRequest(config=config), work_dir)
     outcome.sandbox.status    # how the process ended
     outcome.harness           # val metrics the harness computed from the checkpoint
 
-    request = ExperimentRequest(task="lm", data="shakespeare", steps=100,
-                                domains=["shakespeare", "python-stdlib"], merge="ties")
+    config = ExperimentConfig.build("lm", "shakespeare", {"merge": "ties"}, steps=100)
+    request = ExperimentRequest(config=config, domains=["shakespeare", "python-stdlib"])
     outcome.harness           # bits_per_byte (merged, mean over domains), the domain table
 
 The experiment writes only `work_dir` (spec.json in, run/ out). Its own result.json is a
@@ -30,28 +31,24 @@ from magnet.sandboxes.runner import SandboxResult, SandboxSpec, run_sandboxed
 from magnet.tools.bitnet.run_dir import METRICS, RunDir
 from magnet.tools.bitnet.train import DIVERGED_EXIT, TrainRequest, prepare
 from magnet.tools.datasets import data_ref
-from magnet.tools.datasets.types import Task
 from magnet.tools.diloco.report import score
 from magnet.tools.diloco.spec import DilocoSpec
 from magnet.tools.diloco.worker import ROUND_START, worker_dir
 from magnet.tools.errors import MagnetError, RunDirError
+from magnet.tools.harness.config import ExperimentConfig, trainer_settings
 from magnet.tools.harness.evaluate import evaluate_run
 from magnet.tools.paths import cache_dir
-from magnet.tools.settings import Scalar
 
 RUN = "run"
 DILOCO_ROUNDS = 2  # outer steps per merged-specialists experiment
 
 
 class ExperimentRequest(BaseModel):
-    """One experiment of any kind."""
+    """One experiment of any kind: its config trains on `config.train.data` for
+    `config.train.steps`; with domains, specialists merged by `config.merge`."""
 
-    task: Task
-    data: str = Field(description="the training data: a built-in name or a path")
-    steps: int = Field(gt=0)
-    settings: dict[str, Scalar] = Field({}, description="training settings by key")
+    config: ExperimentConfig
     domains: list[str] = Field([], description="2+: a specialist each, merged with DiLoCo")
-    merge: str = Field("diloco", description="how the specialists' final model is made")
     remerge: Path | None = Field(None, description="merge this DiLoCo run's specialists again")
 
 
@@ -70,34 +67,32 @@ def run_experiment(
     on_metric: Callable[[dict], None] | None = None,
 ) -> ExperimentOutcome:
     """Train, train specialists and merge them, or only re-merge (no training)."""
+    merge = request.config.merge
     if request.remerge is not None:
-        return run_merge_experiment(
-            request.remerge, request.domains, request.merge, work_dir, limits
-        )
+        return run_merge_experiment(request.remerge, request.domains, merge, work_dir, limits)
     if len(request.domains) >= 2:
         return _specialists(request, work_dir, limits, on_metric)
-    train = TrainRequest(
-        task=request.task, data=request.data, steps=request.steps, settings=request.settings
-    )
+    train = TrainRequest(config=request.config.train)
     return run_training(train, work_dir, limits, on_metric=on_metric)
 
 
 def _specialists(request: ExperimentRequest, work_dir, limits, on_metric) -> ExperimentOutcome:
     """Specialists per domain merged with DiLoCo (`steps` split into DILOCO_ROUNDS rounds),
     then merged again by `merge` when that is not the outer step."""
-    rounds = min(DILOCO_ROUNDS, request.steps)
+    config = request.config
+    rounds = min(DILOCO_ROUNDS, config.train.steps)
     spec = DilocoSpec(
         domains=request.domains,
-        inner_steps=request.steps // rounds,
+        inner_steps=config.train.steps // rounds,
         rounds=rounds,
-        settings=request.settings,
+        settings=trainer_settings(config.settings),  # each domain's config is made from them
         out=work_dir,
     )
     trained = run_diloco_experiment(spec, work_dir, limits, on_metric=on_metric)
-    if request.merge == "diloco" or trained.sandbox.status != "ok":
+    if config.merge == "diloco" or trained.sandbox.status != "ok":
         return trained
     merged = run_merge_experiment(
-        trained.run_dir, request.domains, request.merge, work_dir / "remerge", limits
+        trained.run_dir, request.domains, config.merge, work_dir / "remerge", limits
     )
     merged.sandbox.wall_s += trained.sandbox.wall_s  # the budget counts the training too
     merged.sandbox.metrics = trained.sandbox.metrics
@@ -111,9 +106,10 @@ def run_training(
     level: Level | None = None,
     on_metric: Callable[[dict], None] | None = None,
 ) -> ExperimentOutcome:
-    data = data_ref(request.data)
+    data = data_ref(request.config.data)
     work_dir.mkdir(parents=True, exist_ok=True)
-    spec = request.model_copy(update={"data": data, "out": None})
+    config = request.config.model_copy(update={"data": data})
+    spec = request.model_copy(update={"config": config, "out": None})
     (work_dir / "spec.json").write_text(spec.model_dump_json())
     argv = [sys.executable, "-m", "magnet.tools.bitnet.train", "--spec", "spec.json", "--out", RUN]
     run_dir = work_dir / RUN
@@ -130,14 +126,14 @@ def run_training(
             diverged_exit=DIVERGED_EXIT,
         ),
         on_metric,
-        lambda: evaluate_run(run_dir, "val", request.task, data),
+        lambda: evaluate_run(run_dir, "val", config.task, data),
     )
 
 
 def _shared_tokens(request: TrainRequest) -> tuple[dict[str, str], list[Path]]:
     """Text is tokenized here, once, into the shared cache, which the trainer then reads
     (read-only under bubblewrap): no experiment tokenizes a corpus again."""
-    if request.task != "lm":
+    if request.config.task != "lm":
         return {}, []
     try:
         prepare(request)
@@ -149,8 +145,8 @@ def _shared_tokens(request: TrainRequest) -> tuple[dict[str, str], list[Path]]:
 
 def _init(request: TrainRequest) -> list[Path]:
     """The run whose weights the trainer starts from (init_from), which it reads only."""
-    init = request.settings.get("init_from")
-    return [Path(str(init)).resolve()] if init else []
+    init = request.config.init_from
+    return [Path(init).resolve()] if init else []
 
 
 def run_diloco_experiment(

@@ -106,6 +106,11 @@ def analyze(
     )
 
 
+def refused(error: str) -> Diagnosis:
+    """A config the trainer refused before any process started (`error` names the value)."""
+    return _make("crash", f"config refused before it ran: {error}", [error])
+
+
 def _process(r: SandboxResult, train: list[dict]) -> Diagnosis | None:
     last = f"last logged step: {train[-1]['step']}" if train else "no step was logged"
     if r.status == "timeout":

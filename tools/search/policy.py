@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from magnet.tools.metrics import Metric
-from magnet.tools.search.space import SPACE, clip
+from magnet.tools.search.space import SEARCH_ONLY_DEFAULTS, SPACE, clip
 
 # Diagnosis kind → changes to the current configuration, with the reason shown to the planner.
 # A number multiplies the current value (n_layers: adds to it); a string replaces it.
@@ -55,10 +55,6 @@ MERGES = ("ties", "average")
 # A sample's batch is halved until a step reads at most this many tokens (twice the default):
 # at equal compute a huge batch costs steps, but it also costs memory the sandbox caps.
 MAX_TOKENS_PER_STEP = 8192
-# What a setting is when no experiment changed it: the trainer's own defaults, plus the two
-# search keys that are not training settings.
-SEARCH_ONLY_DEFAULTS = {"merge": "diloco", "augment": 0}
-SEARCH_ONLY = tuple(SEARCH_ONLY_DEFAULTS)  # never sampled, never passed to the trainer
 ADDITIVE = ("n_layers", "augment")  # rules add to these; they multiply the rest
 SAMPLER_NAMES = {"tpe": "TPE", "random": "random-search"}
 
@@ -190,7 +186,7 @@ class SearchPolicy:
         d = self._optuna.distributions
         out = {}
         for key, p in SPACE.items():
-            if key in SEARCH_ONLY or self.task not in p.tasks:
+            if key in SEARCH_ONLY_DEFAULTS or self.task not in p.tasks:
                 continue
             if p.choices:
                 out[key] = d.CategoricalDistribution(p.choices)

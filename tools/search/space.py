@@ -66,6 +66,11 @@ SPACE: dict[str, Param] = {
 }
 
 
+# The keys above the trainer never reads (the harness and the run node do), with their
+# values when no experiment sets them.
+SEARCH_ONLY_DEFAULTS: dict[str, str | int] = {"merge": "diloco", "augment": 0}
+
+
 def diff_schema() -> dict:
     """JSON schema of a config diff: each known key at most once, nothing else. A grammar
     built from it keeps a small model from inventing keys or repeating them without end."""
