@@ -10,11 +10,14 @@ import json
 import sys
 import time
 from contextlib import contextmanager
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from magnet.tools import console
+
+if TYPE_CHECKING:
+    from magnet.agent.cards import Card
 
 
 def research_command(
@@ -149,12 +152,12 @@ def sessions_command(as_json: Annotated[bool, typer.Option("--json")] = False) -
 def show_command(session_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show a session: its trace, experiments, best so far and any card awaiting review."""
     runner = _runner_for(session_id)
-    state = runner.state(session_id)
+    state, card = runner.state(session_id), runner.pending(session_id)
     info = {
         "session": runner.traces.session(session_id).model_dump(),
         "experiments": [e.model_dump(mode="json") for e in state.experiments],
         "best": state.best and state.best.model_dump(mode="json"),
-        "pending_review": runner.pending(session_id),
+        "pending_review": card and card.model_dump(mode="json"),
         "trace": [e.model_dump() for e in runner.traces.events(session_id)],
     }
     if as_json:
@@ -164,8 +167,8 @@ def show_command(session_id: str, as_json: Annotated[bool, typer.Option("--json"
         _print_event(e)
     if state.report:
         console.line(state.report)
-    elif info["pending_review"]:
-        _print_card(info["pending_review"])
+    elif card:
+        _print_card(card)
 
 
 def watch_command(
@@ -226,20 +229,21 @@ def approve_command(
 
     Example: magnet approve ID --rung     (this card and every later one of its rung)
     """
-    from magnet.tools.settings import parse_pairs
+    from magnet.agent.state import ReviewReply
 
-    reply = {"action": "edit", "set": parse_pairs(changes)} if changes else {"action": "accept"}
-    _answer(session_id, {**reply, "rest_of_rung": rung})
+    _answer(session_id, ReviewReply.parse("edit" if changes else "accept", changes, "", rung))
 
 
 def reject_command(
     session_id: str, reason: Annotated[str, typer.Option(help="why; the planner reads it")]
 ) -> None:
     """Reject the pending proposal; the reason goes to memory and the next plan."""
-    _answer(session_id, {"action": "reject", "text": reason})
+    from magnet.agent.state import ReviewReply
+
+    _answer(session_id, ReviewReply.parse("reject", text=reason))
 
 
-def _answer(session_id: str, reply: dict) -> None:
+def _answer(session_id: str, reply) -> None:
     """The card claimed for this reply (as the dashboard does), then the session goes on here."""
     runner = _runner_for(session_id)
     runner.answer(session_id, reply)
@@ -251,8 +255,10 @@ def _report_hint(runner, sid: str) -> str:
     return f" (report: {report})" if report else ""
 
 
-def _converse(runner, sid: str, card: dict | None) -> None:
+def _converse(runner, sid: str, card: Card | None) -> None:
     """Answer cards at the prompt in a terminal; otherwise say how to answer later."""
+    from magnet.agent.state import ReviewReply
+
     while card is not None:
         _print_card(card)
         if not sys.stdin.isatty():
@@ -262,16 +268,10 @@ def _converse(runner, sid: str, card: dict | None) -> None:
             return
         action = typer.prompt("accept / rung (accept its rest too) / edit / reject / respond",
                               default="accept")  # fmt: skip
-        reply: dict = {"action": "accept", "rest_of_rung": True} if action == "rung" else {
-            "action": action
-        }  # fmt: skip
-        if action == "edit":
-            from magnet.tools.settings import parse_pairs
-
-            reply["set"] = parse_pairs(typer.prompt("key=value (space separated)").split())
-        elif action in ("reject", "respond"):
-            reply["text"] = typer.prompt("why")
-        runner.answer(sid, reply)
+        words = typer.prompt("key=value (space separated)").split() if action == "edit" else []
+        why = typer.prompt("why") if action in ("reject", "respond") else ""
+        rung = action == "rung"
+        runner.answer(sid, ReviewReply.parse("accept" if rung else action, words, why, rung))
         card = runner.resume(sid)
     console.out.print(f"session: {sid}", highlight=False)
     console.line(runner.state(sid).report or "")  # its last line is the result
@@ -320,14 +320,15 @@ def _training_bar(exp_id: str, steps: int):
 
 
 def _runner_for(session_id: str):
+    """A runner with the LLM and chain the session started with (its saved Settings)."""
+    from magnet.agent.session import saved_settings
+    from magnet.agent.state import Settings
     from magnet.agent.traces import TraceStore
     from magnet.tools.paths import magnet_home
 
-    summary = TraceStore(magnet_home() / "magnet.db").session(session_id).summary
-    from magnet.tools.chain.ledger import Ledger
-
-    ledger = summary.get("chain") and Ledger(**summary["chain"])
-    return _runner(summary.get("model"), summary.get("api_base"), ledger)
+    TraceStore(magnet_home() / "magnet.db").session(session_id)  # a clear error for an unknown id
+    settings = saved_settings(magnet_home(), session_id) or Settings()
+    return _runner(settings.model, settings.api_base, settings.chain)
 
 
 def _print_event(e) -> None:
@@ -342,24 +343,16 @@ def _print_event(e) -> None:
     )
 
 
-def _print_card(card: dict) -> None:
+def _print_card(card: Card) -> None:
     from rich.markup import escape
 
-    from magnet.agent.state import shown
-
-    p = card["proposal"]
-    change = ", ".join(
-        f"{k} {'default' if d['from'] is None else shown(d['from'])} → {shown(d['to'])}"
-        for k, d in card["diff_vs_best"].items()
-        if d["from"] != d["to"]
-    )
+    change = ", ".join(f"{c.key} {c.shown_before} → {c.shown_after}" for c in card.changed)
     console.out.print(
-        f"\n[bold]Proposed experiment[/]: {escape(p['hypothesis'])}\n"
+        f"\n[bold]Proposed experiment[/]: {escape(card.hypothesis)}\n"
         f"  change: {escape(change) or 'none: the config as it is'}\n"
-        f"  estimated {p.get('estimated_seconds', 0):.0f} s of "
-        f"{card['remaining_seconds']:.0f} s left"
-        + (f"\n  plan: {escape(card['plan'])}" if card.get("plan") else "")
-        + (f"\n  [yellow]{escape(card['llm_off'])}[/]" if card.get("llm_off") else ""),
+        f"  estimated {card.estimated_seconds:.0f} s of {card.remaining_seconds:.0f} s left"
+        + (f"\n  plan: {escape(card.plan)}" if card.plan else "")
+        + (f"\n  [yellow]{escape(card.llm_off)}[/]" if card.llm_off else ""),
         highlight=False,
     )
 

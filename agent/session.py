@@ -21,10 +21,12 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
+from magnet.agent.cards import Card
 from magnet.agent.deps import Deps
 from magnet.agent.graph import build_graph
 from magnet.agent.state import SERIALIZED, ResearchState, ReviewReply, Settings
 from magnet.agent.traces import TraceStore
+from magnet.tools.chain.ledger import Ledger
 from magnet.tools.llm import Llm
 
 
@@ -52,22 +54,17 @@ class SessionRunner:
         )
         if progress is not None:
             self.deps.progress = progress
-        conn = sqlite3.connect(home / "checkpoints.db", check_same_thread=False)
-        saver = SqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=SERIALIZED))
-        self.graph = build_graph(self.deps).compile(checkpointer=saver)
+        self.graph = build_graph(self.deps).compile(checkpointer=_saver(home))
 
     def start(
         self, goal: str, settings: Settings | None = None, data: str | None = None
-    ) -> tuple[str, dict | None]:
+    ) -> tuple[str, Card | None]:
         """A new session on `goal` (with `data`, a dataset named by the user)."""
-        settings = settings or Settings()
+        llm = self.deps.llm  # remembered so that resume and approve use the same LLM and chain
+        update = {"model": llm.model, "api_base": llm.api_base, "chain": self.deps.chain}
+        settings = (settings or Settings()).model_copy(update=update)
         llm_off = self._preflight(settings)
         sid = self.traces.create_session(goal)
-        llm = self.deps.llm  # remembered so that resume/approve talk to the same model
-        chain = self.deps.chain and self.deps.chain.model_dump(mode="json")  # no key in it
-        self.traces.update_session(
-            sid, summary={"model": llm.model, "api_base": llm.api_base, "chain": chain}
-        )
         if llm_off:
             self.traces.event(sid, "intake", "llm", f"LLM not used: {llm_off}")
         state = ResearchState(
@@ -92,7 +89,7 @@ class SessionRunner:
             return f"going on with the search policy alone (--llm-optional): {e}"
         return None
 
-    def resume(self, sid: str, reply: dict | None = None) -> dict | None:
+    def resume(self, sid: str, reply: dict | None = None) -> Card | None:
         """Continue (answering the pending card with `reply`, or with the reply `answer`
         claimed it for); a finished session stays as it is: nothing runs and nothing in the
         store changes."""
@@ -102,7 +99,7 @@ class SessionRunner:
         reply = reply if reply is not None else session.summary.get("reply")
         return self._go(sid, Command(resume=reply) if reply is not None else None)
 
-    def answer(self, sid: str, reply: dict, card: str | None = None) -> None:
+    def answer(self, sid: str, reply: ReviewReply | dict, card: str | None = None) -> None:
         """Claim the pending card for `reply`, once, whichever process (the CLI, the
         dashboard) asks first; `resume(sid)` then continues with it. `card` (a page's
         `card_id`) must still be the pending one, so a form sent twice never answers the next
@@ -159,15 +156,19 @@ class SessionRunner:
         interrupts = self.graph.get_state(self.config(sid)).interrupts
         return interrupts[0].id if interrupts else None
 
-    def pending(self, sid: str) -> dict | None:
+    def pending(self, sid: str) -> Card | None:
+        """The card waiting for review, with its interrupt's id."""
         interrupts = self.graph.get_state(self.config(sid)).interrupts
-        return interrupts[0].value if interrupts else None
+        if not interrupts:
+            return None
+        card = Card.model_validate(interrupts[0].value)
+        return card.model_copy(update={"id": interrupts[0].id})
 
     def state(self, sid: str) -> ResearchState:
         self.traces.session(sid)  # a clear error for an unknown id
         return ResearchState.model_validate(self.graph.get_state(self.config(sid)).values)
 
-    def _go(self, sid: str, payload) -> dict | None:
+    def _go(self, sid: str, payload) -> Card | None:
         """Run until the report or the next review; the session's status says which."""
         self.traces.update_session(
             sid, status="running", summary={"pid": os.getpid(), "reply": None}
@@ -186,3 +187,25 @@ class SessionRunner:
     def config(sid: str) -> dict:
         """The session's thread in the checkpointer."""
         return {"configurable": {"thread_id": sid}, "recursion_limit": 500}
+
+
+def saved_settings(home: Path, sid: str) -> Settings | None:
+    """A session's Settings as its checkpoint holds them (None before its first one), read
+    without a graph: `magnet resume` and the dashboard need them to make the session's LLM
+    and ledger."""
+    saved = _saver(home).get_tuple(SessionRunner.config(sid))
+    settings = saved and saved.checkpoint["channel_values"].get("settings")
+    if settings is None:
+        return None
+    settings = Settings.model_validate(settings)
+    summary = TraceStore(home / "magnet.db").session(sid).summary
+    if settings.model is None and summary.get("model"):  # started before Settings held them
+        chain = Ledger.model_validate(summary["chain"]) if summary.get("chain") else None
+        update = {"model": summary["model"], "api_base": summary.get("api_base"), "chain": chain}
+        settings = settings.model_copy(update=update)
+    return settings
+
+
+def _saver(home: Path) -> SqliteSaver:
+    conn = sqlite3.connect(home / "checkpoints.db", check_same_thread=False)
+    return SqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=SERIALIZED))

@@ -1,7 +1,8 @@
 """The research graph's state: typed models, checkpointed after every node.
 
     ResearchState        one session: goal, settings, spec, experiments, best, the open proposal
-      Settings           what the user fixed at the start: approval, steps, --set values, budget
+      Settings           what the user fixed at the start: approval, steps, --set values, budget,
+                         the planner's LLM and the chain
       ResearchSpec       the goal made precise (intake)
       Proposal           the next experiment as planned (plan), possibly edited (review)
       ReviewReply        a person's answer to a card: accept | edit | reject | respond
@@ -17,11 +18,12 @@ which always win; the run node types it once (tools/harness/config.py, Experimen
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from magnet.sandboxes.runner import SandboxResult, Status
+from magnet.tools.chain.ledger import Ledger
 from magnet.tools.datasets.types import DatasetCard
 from magnet.tools.harness.baselines import Baseline, best_of
 from magnet.tools.harness.failures import Diagnosis
@@ -54,6 +56,9 @@ class Settings(BaseModel):
     llm_optional: bool = Field(
         False, description="an LLM that fails its preflight: go on with the search policy alone"
     )
+    model: str | None = Field(None, description="the planner's LLM as litellm names it")
+    api_base: str | None = Field(None, description="where that LLM is served")
+    chain: Ledger | None = Field(None, description="where contributions are recorded; None: off")
     policy: Literal["llm", "tpe", "random"] = Field(
         "llm",
         description="llm: the LLM picks among the failure rules' and TPE's candidates; tpe or "
@@ -106,6 +111,25 @@ class ReviewReply(BaseModel):
     rest_of_rung: bool = Field(
         False, description="accept / edit: accept every later card of this rung unasked"
     )
+
+    @classmethod
+    def parse(
+        cls, action: str, words: list[str] | None = None, text: str = "", rest_of_rung=False
+    ) -> ReviewReply:
+        """A person's answer as the CLI and the dashboard take it (`words`: an edit's
+        "key=value" settings); a ConfigError for an unknown action, an edit that sets
+        nothing, or a reject or respond that does not say why."""
+        from magnet.tools.errors import ConfigError
+        from magnet.tools.settings import parse_pairs
+
+        if action not in get_args(Action):
+            raise ConfigError(f"no action '{action}'; one of: {', '.join(get_args(Action))}")
+        values, text = parse_pairs(words) if action == "edit" else {}, text.strip()
+        if action == "edit" and not values:
+            raise ConfigError("an edit needs at least one key=value setting")
+        if action in ("reject", "respond") and not text:
+            raise ConfigError(f"say why you {action}: the planner reads it")
+        return cls(action=action, set=values, text=text, rest_of_rung=rest_of_rung)
 
 
 class Experiment(BaseModel):
@@ -251,6 +275,7 @@ SERIALIZED = [
     )
 ] + [
     ("magnet.tools.metrics", "Score"),
+    ("magnet.tools.chain.ledger", "Ledger"),
     ("magnet.tools.search.schedule", "Schedule"),
     ("magnet.tools.search.schedule", "Rung"),
     ("magnet.tools.datasets.types", "DatasetCard"),

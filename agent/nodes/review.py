@@ -16,10 +16,9 @@ from __future__ import annotations
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
+from magnet.agent.cards import Card, Change
 from magnet.agent.deps import Deps
 from magnet.agent.state import ResearchState, ReviewReply
-
-ACTIONS = ["accept", "edit", "reject", "respond"]
 
 
 def review(state: ResearchState, deps: Deps) -> tuple[dict, None]:
@@ -28,17 +27,20 @@ def review(state: ResearchState, deps: Deps) -> tuple[dict, None]:
     if state.settings.approve == "auto" or whole_rung:
         return {"review": ReviewReply(action="accept")}, None
     base = state.best.config if state.best else {}
-    card = {
-        "proposal": proposal.model_dump(mode="json"),
-        "diff_vs_best": {
-            k: {"from": base.get(k, _default(k)), "to": v} for k, v in proposal.config_diff.items()
-        },
-        "estimated_seconds": proposal.estimated_seconds,
-        "remaining_seconds": state.remaining_seconds,
-        "plan": state.schedule.describe() if state.schedule else "",
-        "llm_off": f"LLM not used: {state.llm_off}" if state.llm_off else "",
-        "responses": ACTIONS,
-    }
+    card = Card(
+        kind=proposal.kind,
+        hypothesis=proposal.hypothesis,
+        config_diff=proposal.config_diff,
+        changes=[
+            Change(key=k, before=base.get(k, _default(k)), after=v)
+            for k, v in proposal.config_diff.items()
+        ],
+        expected_effect=proposal.expected_effect,
+        estimated_seconds=proposal.estimated_seconds,
+        remaining_seconds=state.remaining_seconds,
+        plan=state.schedule.describe() if state.schedule else "",
+        llm_off=f"LLM not used: {state.llm_off}" if state.llm_off else "",
+    )
     reply = ask(card)
     update: dict = {"review": reply}
     if reply.rest_of_rung and reply.action in ("accept", "edit"):
@@ -54,9 +56,9 @@ def review(state: ResearchState, deps: Deps) -> tuple[dict, None]:
     return update, None
 
 
-def ask(card: dict) -> ReviewReply:
+def ask(card: Card) -> ReviewReply:
     """The card to a person (LangGraph's interrupt); an unreadable answer reads as a respond."""
-    answer = interrupt(card)
+    answer = interrupt(card.model_dump(mode="json"))
     try:
         return ReviewReply.model_validate(answer)
     except ValidationError:

@@ -7,6 +7,7 @@ Writes: data_review (accept | edit with generate=N | reject). Next: data.
 
 from __future__ import annotations
 
+from magnet.agent.cards import Card, Change
 from magnet.agent.deps import Deps
 from magnet.agent.nodes.review import ask
 from magnet.agent.state import ResearchState, ReviewReply
@@ -19,17 +20,14 @@ def review_data(state: ResearchState, deps: Deps) -> tuple[dict, None]:
         return {"data_review": ReviewReply(action="accept")}, None
     spec = state.spec
     describe = spec.domain or state.goal
-    proposal = {
-        "hypothesis": f"no dataset fits: the LLM writes {GENERATE_N} examples of {describe} "
+    card = Card(
+        kind="data",
+        hypothesis=f"no dataset fits: the LLM writes {GENERATE_N} examples of {describe} "
         f"labelled {', '.join(spec.labels)}",
-        "config_diff": {"generate": GENERATE_N},
-        "estimated_seconds": 3 * GENERATE_N,
-    }
-    card = {
-        "proposal": proposal,
-        "diff_vs_best": {"generate": {"from": None, "to": GENERATE_N}},
-        "estimated_seconds": proposal["estimated_seconds"],
-        "remaining_seconds": state.settings.budget.wall_minutes * 60,
-        "responses": ["accept", "edit", "reject"],
-    }
+        config_diff={"generate": GENERATE_N},
+        changes=[Change(key="generate", after=GENERATE_N)],
+        estimated_seconds=3 * GENERATE_N,
+        remaining_seconds=state.settings.budget.wall_minutes * 60,
+        responses=["accept", "edit", "reject"],
+    )
     return {"data_review": ask(card)}, None

@@ -12,24 +12,20 @@ import subprocess
 import sys
 import threading
 
+from magnet.agent.state import ReviewReply
 from magnet.agent.ui.views import Board
-from magnet.tools.errors import ConfigError, MagnetError
-from magnet.tools.settings import parse_pairs
+from magnet.tools.errors import MagnetError
 
 
 def answer(board: Board, sid: str, form: dict) -> None:
     """A posted card: action, settings ("key=value" words, as `magnet approve --set` takes
     them), reason, rest_of_rung."""
-    action = form.get("action", "")
-    reply: dict = {"action": action, "rest_of_rung": form.get("rest_of_rung") == "on"}
-    if action == "edit":
-        reply["set"] = parse_pairs(str(form.get("settings", "")).split())
-        if not reply["set"]:
-            raise ConfigError("an edit needs at least one key=value setting")
-    elif action in ("reject", "respond"):
-        reply["text"] = str(form.get("reason", "")).strip()
-        if not reply["text"]:
-            raise ConfigError(f"say why you {action}: the planner reads it")
+    reply = ReviewReply.parse(
+        str(form.get("action", "")),
+        str(form.get("settings", "")).split(),
+        str(form.get("reason", "")),
+        rest_of_rung=form.get("rest_of_rung") == "on",
+    )
     board.runner.answer(sid, reply, card=form.get("card") or None)
     _continue(board, sid)
 
@@ -58,15 +54,16 @@ def _continue(board: Board, sid: str) -> None:
 
 def verify(board: Board, sid: str) -> tuple[list, str | None]:
     """The ledger's checks of this session, or why there are none."""
-    from magnet.tools.chain.ledger import Ledger
+    from magnet.agent.session import saved_settings
     from magnet.tools.chain.outbox import Outbox
     from magnet.tools.chain.verify import verify as check
 
-    chain = board.store.session(sid).summary.get("chain")
+    settings = saved_settings(board.home, sid)
+    chain = settings and settings.chain
     if not chain:
         return [], "this session records nothing on a chain (it ran with --chain off)"
     try:
-        with Ledger(**chain).registry() as registry:
+        with chain.registry() as registry:
             checks = check(Outbox(board.store.path), registry, sid)
     except MagnetError as e:
         return [], str(e)

@@ -13,9 +13,10 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from magnet.agent.state import ResearchState, describe, shown
+from magnet.agent.cards import Card
+from magnet.agent.state import ResearchState, describe
 from magnet.agent.traces import Event, Session, TraceStore
 
 STATUS = {"waiting": "waiting for review", "answered": "starting"}
@@ -46,26 +47,6 @@ class ExperimentRow(BaseModel):
     steps: int | None
     flops: float | None
     seconds: float
-
-
-class Change(BaseModel):
-    key: str
-    before: str
-    after: str
-
-
-class Card(BaseModel):
-    """The proposal waiting for review, as the CLI prints it."""
-
-    id: str = Field(description="the pending interrupt's id: a form answers this card only")
-    hypothesis: str
-    changes: list[Change]
-    expected_effect: str = ""
-    estimated_seconds: float
-    remaining_seconds: float
-    plan: str = ""
-    llm_off: str = ""
-    kind: str = "planned"
 
 
 class SessionView(BaseModel):
@@ -102,9 +83,11 @@ class Board:
         session = self.store.session(sid)
         state = self.state(sid)
         view = SessionView(row=self._row(session, state), events=self.store.events(sid))
-        view.chain = bool(session.summary.get("chain"))
         if state is None:
             return view
+        from magnet.agent.session import saved_settings
+
+        view.chain = saved_settings(self.home, sid).chain is not None
         if state.spec:
             view.task = f"{state.spec.task} on {state.spec.dataset}, metric {state.spec.metric}"
         view.experiments = [_experiment(e) for e in state.experiments]
@@ -116,9 +99,7 @@ class Board:
                 f"{t.value:.4g} [{t.low:.4g}, {t.high:.4g}]"
             )
         view.stop_reason, view.report = state.stop_reason, state.report
-        card = self.runner.pending(sid) if session.status == "waiting" else None
-        if card and "proposal" in card:
-            view.card = _card(card, self.runner.card_id(sid))
+        view.card = self.runner.pending(sid) if session.status == "waiting" else None
         return view
 
     def state(self, sid: str) -> ResearchState | None:
@@ -160,26 +141,4 @@ def _experiment(e) -> ExperimentRow:
         steps=e.steps,
         flops=e.flops,
         seconds=e.seconds,
-    )
-
-
-def _card(card: dict, card_id: str) -> Card:
-    p = card["proposal"]
-    return Card(
-        id=card_id,
-        hypothesis=p["hypothesis"],
-        kind=p.get("kind", "planned"),
-        expected_effect=p.get("expected_effect", ""),
-        changes=[
-            Change(
-                key=k,
-                before="default" if d["from"] is None else shown(d["from"]),
-                after=shown(d["to"]),
-            )
-            for k, d in card["diff_vs_best"].items()
-        ],
-        estimated_seconds=p.get("estimated_seconds") or 0.0,
-        remaining_seconds=card.get("remaining_seconds") or 0.0,
-        plan=card.get("plan", ""),
-        llm_off=card.get("llm_off", ""),
     )

@@ -38,13 +38,13 @@ def test_the_reviewer_sees_the_generation_first_and_the_session_trains_on_it(scr
     runner = SessionRunner(magnet_home(), Llm("openai/scripted"))
     scripted_llm(RuntimeError("no intake today"))  # the keyword-free fallback decides
     sid, card = start(runner)
-    assert card["proposal"]["config_diff"] == {"generate": 200}
-    assert "labelled safe, unsafe" in card["proposal"]["hypothesis"]
+    assert card.config_diff == {"generate": 200}
+    assert "labelled safe, unsafe" in card.hypothesis
     assert runner.state(sid).spec.dataset == "generate"
 
     calls = scripted_llm(batch("safe", SAFE), batch("unsafe", UNSAFE))
     card = runner.resume(sid, {"action": "edit", "set": {"generate": 10}})
-    assert card["proposal"]["config_diff"] == {"seed": 0}  # on to the baseline's review
+    assert card.config_diff == {"seed": 0}  # on to the baseline's review
     assert len(calls) == 3 and 'class "safe"' in calls[1][-1]["content"]  # after intake
     spec = runner.state(sid).spec
     ds = load_dataset(spec.dataset, "classify")

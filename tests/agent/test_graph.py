@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from magnet.agent.session import SessionRunner
+from magnet.agent.session import SessionRunner, saved_settings
 from magnet.agent.state import Budget, Settings
 from magnet.tools.bitnet.run_dir import RunDir
 from magnet.tools.chain.ledger import Ledger
@@ -104,11 +104,13 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
 def test_nothing_runs_before_approval_and_a_rejection_goes_back_to_plan(runner, scripted_llm):
     scripted_llm(INTAKE)
     sid, card = start(runner, "predict the S&P 500 direction", "ask", experiments=1, steps=4)
-    assert card["proposal"]["config_diff"] == {"seed": 0}
-    assert card["responses"] == ["accept", "edit", "reject", "respond"]
-    assert card["plan"].startswith("rung 0: 1 config × 1 unit · no scale-up")
+    assert card.config_diff == {"seed": 0}
+    assert card.responses == ["accept", "edit", "reject", "respond"]
+    assert card.plan.startswith("rung 0: 1 config × 1 unit · no scale-up")
     session_dir = runner.deps.home / "sessions" / sid
     assert not list(session_dir.glob("exp-*"))  # nothing ran
+    saved = saved_settings(runner.deps.home, sid)  # what `magnet approve` makes its runner from
+    assert saved.model == "openai/scripted" and saved.chain is None and saved.steps == 4
     card = runner.resume(sid, {"action": "reject", "text": "use a smaller batch"})
     assert card is not None and not list(session_dir.glob("exp-*"))
     rejected = runner.deps.memory.search("batch", verdict="rejected", session=sid)
@@ -203,3 +205,20 @@ def test_a_record_node_run_again_adds_no_second_trial_and_state_reloads_cleanly(
         warnings.simplefilter("error")  # every class in the state is registered
         again = SessionRunner(tmp_path / "home", Llm("openai/scripted")).state(sid)
     assert again.experiments[-1].diff == {"lr": 0.001} and again.best is not None
+
+
+def test_a_session_from_before_settings_held_the_llm_and_chain_reads_them_from_its_summary(
+    runner, scripted_llm
+):
+    scripted_llm(INTAKE)
+    sid, _ = start(runner, "predict the S&P 500 direction", "ask", experiments=1, steps=4)
+    state = runner.state(sid)
+    old = state.settings.model_copy(update={"model": None, "api_base": None, "chain": None})
+    runner.graph.update_state(runner.config(sid), {"settings": old})
+    assert saved_settings(runner.deps.home, sid).model is None  # no summary says otherwise
+    summary = {"model": "openai/old", "api_base": "http://127.0.0.1:9/v1", "chain": {}}
+    runner.traces.update_session(sid, summary=summary)
+    saved = saved_settings(runner.deps.home, sid)
+    assert (saved.model, saved.api_base, saved.chain) == ("openai/old", summary["api_base"], None)
+    runner.traces.update_session(sid, summary={"chain": {"chain_id": 31337}})
+    assert saved_settings(runner.deps.home, sid).chain == Ledger(chain_id=31337)

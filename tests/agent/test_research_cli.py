@@ -93,9 +93,7 @@ def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
 
     shown = json.loads(magnet("show", sid, "--json", home=home).stdout)
     [first] = shown["experiments"]
-    assert first["config"]["lr"] == 0.001 and shown["pending_review"]["proposal"][
-        "config_diff"
-    ] == {"seed": 1}
+    assert first["config"]["lr"] == 0.001 and shown["pending_review"]["config_diff"] == {"seed": 1}
     finished = magnet("approve", sid, home=home)
     assert finished.returncode == 0 and "# MAGNET report" in finished.stdout
     assert "- the LLM was not used: going on with the search policy alone" in finished.stdout

@@ -135,7 +135,7 @@ def test_a_reviewer_may_accept_the_rest_of_a_rung_with_one_answer(tmp_path, scri
         approve="ask", steps=3, fixed=TINY, budget=Budget(max_experiments=3), scaleup=0
     )
     sid, card = runner.start("predict the S&P 500 direction", settings)
-    assert card["proposal"]["config_diff"] == {"seed": 0}
+    assert card.config_diff == {"seed": 0}
     assert runner.resume(sid, {"action": "accept", "rest_of_rung": True}) is None  # no more cards
     state = runner.state(sid)
     assert [e.diff for e in state.experiments] == [{"seed": 0}, {"seed": 1}, {"lr": 0.001}]
