@@ -1,10 +1,11 @@
 """The research loop as a LangGraph StateGraph over ResearchState; compiled by the caller.
 
-    intake → (review_data →) data → baselines → plan → review ⟲ → run → evaluate → analyze
-                                                 ↑        └ reject → remember ┐       ↓
-                                                 ├────────────────────────────┘   remember
-                                                 └──── decide ←── record ←────────────┘
-                                                        └→ report
+    intake → (review_data →) data → baselines → decide → plan → review ⟲ → run → evaluate
+                                                 ↑  ↑ └→ report  │       │              ↓
+                                                 │  └────────────┘       │           analyze
+                                                 │   (nothing to propose; reject, respond:  ↓
+                                                 │    a rejected idea via remember)    remember
+                                                 └──────────────── record ←──────────────┘
 
 Each node is agent/nodes/<node>.py: `node(state, deps) -> (update, text)`; the wrapper here
 writes the text as the node's line in the session's trace. Side effects happen in data, run,
@@ -48,13 +49,13 @@ def build_graph(deps: Deps) -> StateGraph:
     g.add_conditional_edges("intake", _needs_data_review, ["review_data", "data"])
     g.add_edge("review_data", "data")
     g.add_edge("data", "baselines")
-    g.add_edge("baselines", "plan")
-    g.add_conditional_edges("plan", _stopped("review"), ["review", "report"])
-    g.add_conditional_edges("review", _reviewed, ["run", "remember", "plan"])
+    g.add_edge("baselines", "decide")
+    g.add_conditional_edges("plan", _planned, ["review", "decide"])
+    g.add_conditional_edges("review", _reviewed, ["run", "remember", "decide"])
     g.add_edge("run", "evaluate")
     g.add_edge("evaluate", "analyze")
     g.add_edge("analyze", "remember")
-    g.add_conditional_edges("remember", _ran, ["record", "plan"])
+    g.add_conditional_edges("remember", _ran, ["record", "decide"])
     g.add_edge("record", "decide")
     g.add_conditional_edges("decide", _stopped("plan"), ["plan", "report"])
     g.add_edge("report", END)
@@ -69,16 +70,21 @@ def _stopped(otherwise: str):
     return lambda state: "report" if state.stop_reason else otherwise
 
 
+def _planned(state: ResearchState) -> str:
+    """A proposal to review; with none (rung 0 closed), decide chooses again."""
+    return "review" if state.proposal is not None else "decide"
+
+
 def _reviewed(state: ResearchState) -> str:
-    """run what was approved; a rejected idea goes to memory first; the rest back to plan."""
+    """run what was approved; a rejected idea goes to memory first; the rest to decide."""
     if state.review.action in ("accept", "edit"):
         return "run"
     idea = state.review.action == "reject" and state.proposal.parent is None
-    return "remember" if idea else "plan"
+    return "remember" if idea else "decide"
 
 
 def _ran(state: ResearchState) -> str:
-    return "record" if state.current is not None else "plan"
+    return "record" if state.current is not None else "decide"
 
 
 def _traced(node, deps: Deps):

@@ -5,7 +5,8 @@
     move = next_move(state)         # seed | search | promote | scaleup | stop
     schedule = closed_first_rung(state)   # rung 0 ends with what it ran (nothing new to try)
 
-Pure functions of the state: the nodes call them and write what they return.
+Pure functions of the state: decide calls them (plan closes rung 0) and writes what they
+return.
 
 Rung 0 holds the default config's seeds and the planner's ideas, all at one unit of compute.
 Rung r > 0 retrains the best configs of rung r - 1 (one per config: seeds count once) with
@@ -19,21 +20,11 @@ rung, is scaled up from its own trained weights with the rest of the budget, onc
 from __future__ import annotations
 
 from statistics import mean
-from typing import Literal
 
-from pydantic import BaseModel
-
-from magnet.agent.state import Experiment, ResearchState
+from magnet.agent.state import Experiment, Move, ResearchState
 from magnet.tools.search.schedule import BudgetError, Schedule, plan_schedule
 
 BASELINE_SEEDS = 2
-
-
-class Move(BaseModel):
-    kind: Literal["seed", "search", "promote", "scaleup", "stop"]
-    rung: int = 0
-    parent: Experiment | None = None
-    reason: str = ""
 
 
 def schedule_update(state: ResearchState) -> tuple[Schedule, str] | None:

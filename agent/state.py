@@ -7,6 +7,7 @@
       Proposal           the next experiment as planned (plan), possibly edited (review)
       ReviewReply        a person's answer to a card: accept | edit | reject | respond
       Experiment         one run: kind, rung, diff, full config, outcome, harness metrics, verdict
+      Move               what decide chose next: seed | search | promote | scaleup | stop
       Best               the best experiment so far
       Expert             the session's result: the scaled-up winner, scored once on test
 
@@ -176,6 +177,15 @@ class Experiment(BaseModel):
         return self.status == "ok" and self.value is not None
 
 
+class Move(BaseModel):
+    """What decide chose to run next (agent/rungs.py); plan makes it a proposal."""
+
+    kind: Literal["seed", "search", "promote", "scaleup", "stop"]
+    rung: int = 0
+    parent: Experiment | None = Field(None, description="promote, scaleup: the run retrained")
+    reason: str = ""
+
+
 class Best(BaseModel):
     experiment_id: str
     config: dict[str, Scalar]
@@ -210,6 +220,7 @@ class ResearchState(BaseModel):
     expert: Expert | None = None
     noise: float = Field(0.0, description="the baseline seeds' spread")
     feedback: list[str] = Field([], description="for the next plan: notes, review answers")
+    move: Move | None = Field(None, description="between decide and plan")
     proposal: Proposal | None = None
     data_review: ReviewReply | None = None
     review: ReviewReply | None = None
@@ -269,6 +280,7 @@ SERIALIZED = [
         "Proposal",
         "ReviewReply",
         "Experiment",
+        "Move",
         "Best",
         "Expert",
         "ResearchState",

@@ -1,10 +1,15 @@
-"""decide: stop, or plan again.
+"""decide: what comes next, as the session's schedule says (agent/rungs.py): a seed, a
+rung-0 idea, a promotion, the scale-up, or the end.
 
-Reads: spec (target), settings (budget), schedule, experiments, tokens, best. The session
-stops when its scale-up has run, or when the search is over (every rung done, the target
-reached, or a cap hit: experiments, the search's share of the wall minutes, LLM tokens) and
-there is nothing to scale up (agent/rungs.py).
-Writes: stop_reason. Next: report when stopping, else plan.
+Reads: spec (target), settings (budget), schedule, experiments, tokens, best, declined, review
+(a declined promotion or scale-up). The first call makes the schedule from the budget (a
+budget too small for one rung stops the session with the smallest one that works); once the
+seeds have run it is made again from their measured seconds. The session stops when its
+scale-up has run, or when the search is over (every rung done, the target reached, or a cap
+hit: experiments, the search's share of the wall minutes, LLM tokens) and there is nothing to
+scale up.
+Writes: schedule, move, declined, review (consumed); stop_reason when stopping. Next: plan, or
+report when stopping.
 """
 
 from __future__ import annotations
@@ -14,15 +19,34 @@ from magnet.agent.state import ResearchState
 
 
 def decide(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    from magnet.agent.rungs import next_move
+    from magnet.agent.rungs import next_move, schedule_update
+    from magnet.tools.search.schedule import BudgetError
 
-    last = state.experiments[-1]
-    if last.kind == "scaleup":
+    last = state.experiments[-1] if state.experiments else None
+    if last is not None and last.kind == "scaleup":
         reason = f"the scale-up ran: {last.label} is the expert"
         if not last.ok:
             reason = f"the scale-up failed ({last.status}); the expert is the search's best"
         return {"stop_reason": reason}, reason
-    move = next_move(state)
+    update: dict = {"review": None, **_declined(state)}
+    try:
+        made = schedule_update(state)
+    except BudgetError as e:
+        return {**update, "stop_reason": str(e)}, str(e)
+    if made is not None:
+        update["schedule"], text = made
+        deps.traces.event(state.session_id, "decide", "schedule", text)
+    kept = ("schedule", "declined")
+    move = next_move(state.model_copy(update={k: v for k, v in update.items() if k in kept}))
     if move.kind == "stop":
-        return {"stop_reason": move.reason}, move.reason
-    return {}, f"continue: {move.kind} next ({move.reason})"
+        return {**update, "stop_reason": move.reason}, f"stop: {move.reason}"
+    return {**update, "move": move}, f"next: {move.kind} ({move.reason})"
+
+
+def _declined(state: ResearchState) -> dict:
+    """A rejected promotion or scale-up is not proposed again (a rejected idea is a finding
+    already: remember wrote it)."""
+    review, proposal = state.review, state.proposal
+    if review is None or review.action != "reject" or proposal.parent is None:
+        return {}
+    return {"declined": [*state.declined, proposal.parent]}

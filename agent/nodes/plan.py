@@ -1,50 +1,33 @@
-"""plan: choose the next experiment, as the session's schedule says.
+"""plan: the experiment for the move decide chose (agent/rungs.py).
 
-Reads: goal, spec, settings, schedule, experiments, best, feedback, review (a rejection),
-lessons from memory, the search policy's candidates. The first call fixes the schedule
-(tools/search/schedule.py: rungs of equal compute, then a scale-up) from the budget; a budget
-too small for one rung stops the session with the smallest one that works. Once the seeds
-have run, the schedule is made again from their measured seconds. Rung 0 opens with
-BASELINE_SEEDS runs of the unchanged config (their spread is the noise floor), then the
-config reshaped for the expert's compute (tools/search/sizing.py; MAGNET's policy only), then
-agent/proposal.py lets the LLM pick and edit a search-policy candidate; later rungs retrain the
-best of the rung before with more compute (agent/rungs.py), and the last experiment scales
-the winner up. A rejected idea reaches plan as a finding (remember wrote it: never proposed
-again; lessons say why); a rejected promotion or scale-up is not proposed again. Plan writes
-nothing but the state; the schedule's changes are agent/rungs.py's.
-Writes: schedule, proposal, tokens, remaining_seconds, feedback (consumed), declined;
-stop_reason when the schedule is done. Next: review, or report when stopping.
+Reads: move, goal, spec, settings, schedule, experiments, best, feedback, lessons from
+memory, the search policy's candidates. A seed runs the unchanged config (BASELINE_SEEDS of
+them: their spread is the noise floor); a promotion retrains its parent with the rung's
+compute; the scale-up trains the winner with the rest of the budget; a rung-0 idea is first
+the config reshaped for the expert's compute (tools/search/sizing.py; MAGNET's policy only),
+then agent/proposal.py lets the LLM pick and edit a search-policy candidate, never one already
+tried (a rejected idea is a finding: remember wrote it). When nothing untried is left, rung 0
+closes with what it ran and decide chooses again. Plan writes nothing but the state.
+Writes: proposal, move and feedback (consumed), tokens, remaining_seconds; schedule when rung
+0 closes. Next: review, or decide when there is nothing to propose.
 """
 
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
 from magnet.agent.proposal import PlanContext, choose
-from magnet.agent.rungs import Move, closed_first_rung, expert_flops, next_move, schedule_update
-from magnet.agent.state import Proposal, ResearchState, describe
+from magnet.agent.rungs import closed_first_rung, expert_flops
+from magnet.agent.state import Move, Proposal, ResearchState, describe
 from magnet.tools.harness.config import trainer_settings
 from magnet.tools.search.policy import Candidate
-from magnet.tools.search.schedule import BudgetError
 
 
 def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    update = {"feedback": [], "review": None}
-    if state.review is not None and state.review.action == "reject":
-        update |= _rejected(state)
-    try:
-        made = schedule_update(state)
-    except BudgetError as e:
-        return {**update, "stop_reason": str(e)}, str(e)
-    if made is not None:
-        update["schedule"], text = made
-        deps.traces.event(state.session_id, "plan", "schedule", text)
-    kept = ("schedule", "declined")  # feedback is for this plan: it is cleared after
-    state = state.model_copy(update={k: v for k, v in update.items() if k in kept})
+    move, n = state.move, len(state.experiments)
+    update = {"feedback": [], "move": None, "proposal": None}  # each is for this plan only
+    if move is None:  # a session checkpointed in plan before decide chose moves
+        return update, "nothing to plan yet: decide chooses the next move"
     update["remaining_seconds"] = state.settings.budget.wall_minutes * 60 - state.spent_seconds
-    move = next_move(state)
-    n = len(state.experiments)
-    if move.kind == "stop":
-        return {**update, "stop_reason": move.reason}, f"done: {move.reason}"
     if move.kind == "search":
         return _search(state, deps, update)
     proposal = _proposal(state, move)
@@ -112,7 +95,7 @@ def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
         deps.traces.event(state.session_id, "plan", "note", note)
     update |= {"tokens": state.tokens + tokens}
     if not proposal.config_diff:  # rung 0 ends here; the schedule goes on from what it has
-        return _rung0_closed(state, deps, update)
+        return _rung0_closed(state, update)
     update["proposal"] = proposal
     return update, f"exp {n} · {describe(proposal.config_diff)} · {proposal.hypothesis}"
 
@@ -136,17 +119,12 @@ def _sized(state: ResearchState, deps: Deps, tried) -> Proposal | None:
     )
 
 
-def _rung0_closed(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
+def _rung0_closed(state: ResearchState, update: dict) -> tuple[dict, str]:
+    """Nothing untried is left to propose: rung 0 closes with what it ran, and decide
+    chooses again (a promotion, the scale-up or the end)."""
     schedule = closed_first_rung(state)
-    state = state.model_copy(update={"schedule": schedule})
-    move = next_move(state)
-    update["schedule"] = schedule
-    if move.kind in ("stop", "search"):
-        reason = "nothing untried is left to propose"
-        return {**update, "stop_reason": reason}, "nothing new"
-    proposal = _proposal(state, move)
-    text = f"exp {len(state.experiments)} · {proposal.hypothesis} (nothing untried is left)"
-    return {**update, "proposal": proposal}, text
+    text = f"nothing untried is left: rung 0 closes at {schedule.rungs[0].configs} configs"
+    return {**update, "schedule": schedule}, text
 
 
 def _candidates(state: ResearchState, deps: Deps) -> list[Candidate]:
@@ -156,12 +134,3 @@ def _candidates(state: ResearchState, deps: Deps) -> list[Candidate]:
     found = deps.policy(state).candidates(base, last.kind if last else None)
     kept = [Candidate(state.compose(c.diff)[0], c.reason) for c in found]
     return [c for c in kept if c.diff]
-
-
-def _rejected(state: ResearchState) -> dict:
-    """A declined promotion or scale-up is not proposed again (a rejected idea is a finding
-    already: remember wrote it)."""
-    proposal = state.proposal
-    if proposal.parent is not None:
-        return {"declined": [*state.declined, proposal.parent]}
-    return {}

@@ -84,7 +84,8 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     )
     events = [e for e in events if e.kind != "llm"]
     nodes = [e.node for e in events]
-    assert nodes[:5] == ["intake", "data", "baselines", "plan", "plan"] and nodes[-1] == "report"
+    assert nodes[:6] == ["intake", "data", "baselines", "decide", "decide", "plan"]
+    assert nodes[-1] == "report"
     assert events[3].kind == "schedule" and "rung 0: 3 configs" in events[3].text
     assert all(e.text and "{" not in e.text for e in events if e.kind == "done")  # readable
     [judged] = [e.text for e in events if e.node == "evaluate" and "lr=0.001" in e.text]

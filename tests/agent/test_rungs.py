@@ -158,7 +158,7 @@ def test_after_the_seeds_magnet_tries_the_default_sized_for_the_experts_compute(
 ):
     from magnet.agent.deps import Deps
     from magnet.agent.nodes.plan import plan
-    from magnet.agent.state import Best
+    from magnet.agent.state import Best, Move
     from magnet.agent.traces import TraceStore
 
     calls = scripted_llm()  # no reply scripted: the sized config needs no LLM
@@ -178,7 +178,7 @@ def test_after_the_seeds_magnet_tries_the_default_sized_for_the_experts_compute(
         settings = Settings(steps=100, fixed=fixed, policy=policy)
         return ResearchState(
             session_id=deps.traces.create_session("g"), goal="g", spec=spec, settings=settings,
-            schedule=schedule, experiments=seeds,
+            schedule=schedule, experiments=seeds, move=Move(kind="search", reason="rung 0"),
             best=Best(experiment_id="s-001", config={"seed": 1}, value=2.5, run_dir=Path("x")),
         )  # fmt: skip
 
@@ -194,3 +194,28 @@ def test_after_the_seeds_magnet_tries_the_default_sized_for_the_experts_compute(
     assert "sized" not in update["proposal"].hypothesis
     update, _ = plan(after_seeds("tpe", {"seq_len": 128}), deps)  # the plain sampler: no sizing
     assert "sized" not in update["proposal"].hypothesis and calls == []
+
+
+def test_when_nothing_untried_is_left_rung_0_closes_and_decide_chooses_again(tmp_path):
+    from magnet.agent.deps import Deps
+    from magnet.agent.graph import _planned
+    from magnet.agent.nodes.decide import decide
+    from magnet.agent.nodes.plan import _rung0_closed
+    from magnet.agent.traces import TraceStore
+
+    traces = TraceStore(tmp_path / "t.db")
+    seeds = [
+        _run(0, 0.80, diff={"seed": 0}, kind="baseline"),
+        _run(1, 0.85, diff={"seed": 1}, kind="baseline"),
+    ]
+    state = _state([*seeds, _run(2, 0.70)]).model_copy(
+        update={"session_id": traces.create_session("g")}
+    )
+    assert next_move(state).kind == "search"  # rung 0 holds 4 configs: one more idea
+    update, text = _rung0_closed(state, {"proposal": None})
+    assert update["schedule"].rungs[0].configs == 3 and "closes at 3 configs" in text
+    closed = state.model_copy(update=update)
+    assert _planned(closed) == "decide"
+    chosen, text = decide(closed, Deps(home=tmp_path, llm=None, traces=traces))
+    assert chosen["move"].kind == "promote" and chosen["move"].parent.id == "s-001"
+    assert text == "next: promote (rung 1)" and "stop_reason" not in chosen
