@@ -15,6 +15,8 @@ from its checkpoint; memory, the outbox and the policy are keyed by experiment i
 
 from __future__ import annotations
 
+import time
+
 from langgraph.graph import END, START, StateGraph
 
 from magnet.agent.deps import Deps
@@ -96,7 +98,10 @@ def _traced(node, deps: Deps):
     def traced(state: ResearchState) -> dict:
         deps.llm.disabled = state.llm_off  # the preflight's verdict, across a resume too
         deps.llm.drain()
+        start = time.perf_counter()
         update, text = node(state, deps)
+        # the session's working seconds: a review's wait for a person is not in them
+        update = {**update, "elapsed_s": state.elapsed_s + time.perf_counter() - start}
         for call in deps.llm.drain():
             trace_call(deps.traces, state.session_id, name, call)
         if text is not None:  # the review nodes re-run on resume: they write nothing

@@ -30,8 +30,13 @@ def research_command(
         typer.Option(min=0.1, help="minutes of experiments: sets the rungs and the scale-up"),
     ] = 30,
     max_experiments: Annotated[
-        int, typer.Option(min=1, help="experiments, baselines and scale-up included")
-    ] = 8,
+        int | None,
+        typer.Option(
+            min=1,
+            help="a cap on experiments, seeds and scale-up included (default: "
+            "as many as the minutes hold)",
+        ),
+    ] = None,
     approve: Annotated[
         Literal["ask", "auto"],
         typer.Option(help="ask: review each experiment; auto: run without asking"),
@@ -65,9 +70,13 @@ def research_command(
         ),
     ] = "llm",
     steps: Annotated[
-        int,
-        typer.Option(min=1, help="steps of the default config in rung 0; sets every run's compute"),
-    ] = 200,
+        int | None,
+        typer.Option(
+            min=1,
+            help="an expert's override: a rung-0 run gets the compute of the default config at "
+            "these steps (default: chosen from the budget and this machine's measured speed)",
+        ),
+    ] = None,
     scale_up: Annotated[
         float,
         typer.Option(
@@ -94,10 +103,13 @@ def research_command(
 
     Example: magnet research "classify scam messages" --approve auto --budget-minutes 20
 
-    The budget is the knob: the session plans rungs of successive halving (cheap runs of
-    many configs at equal compute, the best third retrained with three times as much), then
-    trains the winner with --scale-up of the minutes and scores it once on the test split.
-    The plan is shown in the first review card and kept across a resume.
+    The budget is the knob: it decides the plan, from a 4-minute demo to an overnight run.
+    The session measures this machine, plans rungs of successive halving (many configs at
+    one unit of compute, the best third retrained with three times as much; a longer budget
+    gets more configs, a bigger unit and more rungs), then trains the winner with the rest of
+    the minutes (about --scale-up of them) and scores it once on the test split. The plan is
+    shown in the first review card, made again from measured seconds, and kept across a
+    resume.
 
     At a card: accept, rung (accept it and the rest of its rung), edit, reject, respond;
     later, from any shell: magnet approve ID [--rung] [--set k=v] | magnet reject ID.

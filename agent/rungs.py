@@ -1,7 +1,7 @@
 """The session's scheduler: its plan of rungs (tools/search/schedule.py), and what comes next.
 
-    made = schedule_update(state)   # (schedule, trace text): made at the start, again once
-                                    # the seeds are measured; None when it stands
+    made = schedule_update(state)   # (schedule, trace text): made at the start, again from
+                                    # measured seconds; None when it stands
     move = next_move(state)         # seed | search | promote | scaleup | stop
     schedule = closed_first_rung(state)   # rung 0 ends with what it ran (nothing new to try)
 
@@ -19,25 +19,37 @@ rung, is scaled up from its own trained weights with the rest of the budget, onc
 
 from __future__ import annotations
 
-from statistics import mean
-
 from magnet.agent.state import Experiment, Move, ResearchState
-from magnet.tools.search.schedule import BudgetError, Schedule, plan_schedule
+from magnet.tools.search.schedule import BudgetError, Schedule, plan_for_unit, plan_schedule
 
 BASELINE_SEEDS = 2
+# A run's seconds besides training before any is measured: the sandbox's start, the data,
+# the harness's evaluation and the planner's turn (an embedded-LLM plan takes a few seconds).
+ESTIMATED_OVERHEAD_S = 10.0
+RESERVE_S = 5.0  # kept for the expert's test evaluation and the report
+UNIT_TOLERANCE = 2.0  # a unit estimated further off than this is chosen again
+DILOCO_STEPS = 200
 
 
 def schedule_update(state: ResearchState) -> tuple[Schedule, str] | None:
     """The schedule to use from now on with its trace line, or None when it stands: the
-    first plan from the budget (raises BudgetError when not even one rung fits), then once
-    the seeds have run the plan made again from their measured seconds."""
+    first plan from the budget (raises BudgetError when not even rung 0 fits), then the plan
+    made again from measured seconds after the first run, after the seeds, and after the
+    first run of each later rung."""
     if state.schedule is None:
         schedule = make_schedule(state)
         return schedule, schedule.describe()
-    remade = measured_schedule(state)
-    if remade is None:
+    done = state.experiments
+    last = done[-1] if done else None
+    if last is None or last.kind == "scaleup":
         return None
-    return remade, f"again, from the seeds' measured seconds: {remade.describe()}"
+    first_of_rung = last.rung > 0 and sum(e.rung == last.rung for e in done) == 1
+    if len(done) > BASELINE_SEEDS and not first_of_rung:
+        return None
+    remade = measured_schedule(state)
+    if remade is None or remade == state.schedule:
+        return None
+    return remade, f"again, from measured seconds: {remade.describe()}"
 
 
 def closed_first_rung(state: ResearchState) -> Schedule:
@@ -47,66 +59,106 @@ def closed_first_rung(state: ResearchState) -> Schedule:
 
 
 def make_schedule(state: ResearchState) -> Schedule:
-    """The plan for this budget: a unit's seconds estimated from its FLOPs and this machine's
-    GEMM rate (raises BudgetError when not even one rung fits)."""
-    from magnet.tools.bitnet.compute import estimated_seconds
+    """The plan for what is left of the budget, from estimates (this machine's GEMM rate,
+    ESTIMATED_OVERHEAD_S): the unit chosen from the budget, or the default config at the
+    user's --steps (raises BudgetError when not even rung 0 fits)."""
+    from magnet.tools.bitnet.compute import seconds_per_flop
 
     settings, spec = state.settings, state.spec
-    scaleup = settings.scaleup if spec.search_task != "diloco" else 0.0
-    unit_s = estimated_seconds(unit_flops(state) or 0)
-    if spec.search_task == "diloco":
-        unit_s *= max(len(spec.domains), 1)  # a specialist per domain
-    return plan_schedule(
-        settings.budget.wall_minutes * 60, unit_s, settings.budget.max_experiments, scaleup
-    )
+    budget_s = settings.budget.wall_minutes * 60 - state.elapsed_s - RESERVE_S
+    cap, spf = settings.budget.max_experiments, seconds_per_flop()
+    if spec.search_task == "diloco":  # a specialist per domain, at the steps given
+        train_s = _default_flops(state, settings.steps or DILOCO_STEPS) * spf * len(spec.domains)
+        schedule = plan_for_unit(max(budget_s, 1), ESTIMATED_OVERHEAD_S, train_s, 0.0, cap)
+    elif settings.steps is not None:
+        flops = _default_flops(state, settings.steps)
+        schedule = plan_for_unit(
+            max(budget_s, 1), ESTIMATED_OVERHEAD_S, flops * spf, settings.scaleup, cap
+        ).model_copy(update={"unit_flops": flops})
+    else:
+        schedule = plan_schedule(max(budget_s, 1), ESTIMATED_OVERHEAD_S, settings.scaleup, cap)
+        schedule = schedule.model_copy(update={"unit_flops": schedule.unit_train_s / spf})
+    return schedule.model_copy(update={"start_s": state.elapsed_s})
 
 
 def measured_schedule(state: ResearchState) -> Schedule | None:
-    """The plan made again once the seeds have run, from their measured seconds (None before
-    that, or once done): a unit's estimate from the GEMM rate was off by up to 40% here, so
-    arms with one budget got one rung of 7 or two of 4 + 2. Rung 0 keeps what it has run."""
+    """The plan made again from what this session's runs measured: seconds per training FLOP
+    and seconds per run besides training (the planner's turn, the sandbox, the harness). A
+    unit chosen from an estimate that is more than UNIT_TOLERANCE off is chosen again for
+    what is left of the budget, and the runs at the old unit leave the rungs (rung -1: at
+    another compute they compare with nothing); otherwise the unit stands and the rungs are
+    sized again, rung 0 keeping what it ran. None when nothing finished to measure."""
     schedule, settings = state.schedule, state.settings
-    seeds = [e for e in state.experiments if e.kind == "baseline"]
-    if schedule.measured or len(seeds) < BASELINE_SEEDS:
+    measured = [e for e in state.experiments if e.flops and e.train_s]
+    if not measured or schedule.unit_flops is None:
         return None
-    seconds = [e.seconds for e in seeds if e.ok and e.seconds > 0]
-    kept = schedule.model_copy(update={"measured": True})
-    if not seconds:  # no seed finished: nothing measured, the estimate stands
-        return kept
+    spf = sum(e.train_s for e in measured) / sum(e.flops for e in measured)
+    runs = [e for e in state.experiments if e.rung >= 0]
+    spent_train = sum(e.train_s or 0 for e in runs)
+    overhead = max(0.0, (state.elapsed_s - schedule.start_s - spent_train) / max(len(runs), 1))
+    unit_train_s = schedule.unit_flops * spf
+    off = unit_train_s / schedule.unit_train_s
+    cap = settings.budget.max_experiments
+    estimated = not schedule.measured and settings.steps is None
+    if estimated and not 1 / UNIT_TOLERANCE < off < UNIT_TOLERANCE:
+        left = schedule.start_s + schedule.budget_s - state.elapsed_s
+        try:
+            remade = plan_schedule(left, overhead, schedule.scaleup, cap)
+        except BudgetError:
+            return None  # the caps end the search: what ran stands
+        update = {"unit_flops": remade.unit_train_s / spf, "start_s": state.elapsed_s}
+        return remade.model_copy(update=update | {"measured": True})
     try:
-        remade = plan_schedule(
-            schedule.budget_s, mean(seconds), settings.budget.max_experiments, schedule.scaleup
+        remade = plan_for_unit(
+            schedule.budget_s, overhead, unit_train_s, schedule.scaleup, cap, len(schedule.rungs)
         )
-    except BudgetError:  # the seeds alone took the search's share: the caps end it
-        return kept
+    except BudgetError:  # what ran took the search's share: the caps end it
+        return schedule.model_copy(update={"measured": True})
     ran = sum(e.rung == 0 for e in state.experiments)
     remade = remade.with_first_rung(max(remade.rungs[0].configs, ran))
-    return remade.model_copy(update={"measured": True, "note": remade.note or schedule.note})
+    keep = {k: getattr(schedule, k) for k in ("unit_flops", "start_s")}
+    return remade.model_copy(update=keep | {"measured": True, "note": remade.note or schedule.note})
+
+
+def superseded(state: ResearchState, schedule: Schedule) -> list[Experiment]:
+    """The experiments, those run at a unit `schedule` no longer uses moved to rung -1."""
+    if state.schedule is None or schedule.unit_flops == state.schedule.unit_flops:
+        return state.experiments
+    return [e.model_copy(update={"rung": -1}) if e.rung >= 0 else e for e in state.experiments]
 
 
 def unit_flops(state: ResearchState) -> float | None:
-    """One unit: the default config's training FLOPs at `--steps`, with the fixed settings;
-    None when the trainer would refuse that config (the sandboxed run says why)."""
+    """A unit's training FLOPs, as the schedule chose them (None before it, and in DiLoCo
+    sessions, which keep their steps)."""
+    return state.schedule.unit_flops if state.schedule else None
+
+
+def _default_flops(state: ResearchState, steps: int) -> float:
+    """The default config's training FLOPs at `steps`, with the fixed settings (a config the
+    trainer refuses counts as the plain default: its runs fail with the trainer's words)."""
     from magnet.tools.bitnet.compute import train_flops
     from magnet.tools.errors import ConfigError
     from magnet.tools.harness.config import ExperimentConfig
 
-    settings, spec = state.settings, state.spec
+    spec = state.spec
     try:
-        default = ExperimentConfig.build(spec.task, spec.dataset, settings.fixed, settings.steps)
+        default = ExperimentConfig.build(spec.task, spec.dataset, state.settings.fixed, steps)
     except ConfigError:
-        return None
+        default = ExperimentConfig.build(spec.task, spec.dataset, {}, steps)
     return train_flops(default.train)
 
 
 def expert_flops(state: ResearchState) -> float | None:
     """The training FLOPs the session's expert will get: the scale-up's share of the budget
-    in units, or the last rung's units when there is no scale-up."""
-    unit, schedule = unit_flops(state), state.schedule
-    if unit is None or schedule is None:
+    (less a run's overhead) at the unit's FLOPs per training second, or the last rung's
+    units when there is no scale-up."""
+    schedule = state.schedule
+    unit = unit_flops(state)
+    if unit is None:
         return None
     if schedule.scaleup:
-        return unit * schedule.scaleup * schedule.budget_s / schedule.unit_s
+        train_s = max(schedule.scaleup * schedule.budget_s - schedule.overhead_s, 0)
+        return unit * train_s / schedule.unit_train_s
     return unit * schedule.rungs[-1].units
 
 
@@ -133,13 +185,13 @@ def search_over(state: ResearchState) -> str | None:
     spec, budget, best, done = state.spec, state.settings.budget, state.best, state.experiments
     if best and spec.target is not None and spec.objective.reached(best.value, spec.target):
         return f"target reached: {spec.metric} {best.value:.4g}"
-    searched = [e for e in done if e.kind != "scaleup"]
-    cap = budget.max_experiments - (1 if state.schedule.scaleup else 0)
-    if len(searched) >= cap:
+    searched, schedule = [e for e in done if e.kind != "scaleup"], state.schedule
+    cap = budget.max_experiments
+    if cap is not None and len(searched) >= cap - (1 if schedule.scaleup else 0):
         return f"experiment budget spent ({len(done)})"
-    spent = sum(e.seconds for e in searched)
-    if spent >= state.schedule.search_s:
-        return f"time budget spent ({spent / 60:.1f} of {state.schedule.search_s / 60:.1f} min)"
+    if state.elapsed_s >= schedule.deadline_s:
+        spent, share = (state.elapsed_s - schedule.start_s) / 60, schedule.search_s / 60
+        return f"time budget spent ({spent:.1f} of the search's {share:.1f} min)"
     if state.tokens >= budget.llm_tokens:
         return f"LLM token budget spent ({state.tokens})"
     return None

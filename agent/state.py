@@ -39,14 +39,21 @@ Action = Literal["accept", "edit", "reject", "respond"]
 
 
 class Budget(BaseModel):
-    max_experiments: int = Field(8, gt=0, description="experiments, the baseline included")
+    max_experiments: int | None = Field(
+        None, gt=0, description="a cap on experiments, the seeds included; None: the minutes"
+    )
     wall_minutes: float = Field(30, gt=0, description="wall-clock minutes for the session")
     llm_tokens: int = Field(200_000, gt=0, description="prompt + completion tokens")
 
 
 class Settings(BaseModel):
     approve: Literal["ask", "auto"] = "ask"
-    steps: int = Field(200, gt=0, description="training steps per experiment")
+    steps: int | None = Field(
+        None,
+        gt=0,
+        description="an expert's override: a unit is the default config at these "
+        "steps; None: the unit is chosen from the budget",
+    )
     fixed: dict[str, Scalar] = Field(
         {}, description="--set values: every experiment, never searched"
     )
@@ -136,7 +143,7 @@ class ReviewReply(BaseModel):
 class Experiment(BaseModel):
     id: str
     kind: ExperimentKind
-    rung: int = 0
+    rung: int = Field(0, description="-1: it ran at a unit the plan has since chosen again")
     parent: str | None = Field(None, description="promoted, scaleup: the experiment retrained")
     warm: bool = Field(False, description="scaleup: it started from its parent's weights")
     hypothesis: str = ""
@@ -168,6 +175,8 @@ class Experiment(BaseModel):
     def label(self) -> str:
         """`exp 3 · tokenizer=bpe`, `exp 6 · rung 1 · tokenizer=bpe`, `exp 8 · scale-up · …`."""
         change = describe(self.diff) if self.kind != "baseline" else "baseline"
+        if self.rung < 0:
+            return f"exp {self.number} · at a superseded unit · {change}"
         if self.kind == "scaleup":
             return f"exp {self.number} · scale-up · {change}"
         return f"exp {self.number} · {f'rung {self.rung} · ' if self.rung else ''}{change}"
@@ -225,6 +234,7 @@ class ResearchState(BaseModel):
     data_review: ReviewReply | None = None
     review: ReviewReply | None = None
     remaining_seconds: float = 0.0
+    elapsed_s: float = Field(0.0, description="the session's working seconds: its nodes' time")
     current: Experiment | None = Field(None, description="between run and record")
     stop_reason: str | None = None
     report: str | None = None
@@ -237,10 +247,6 @@ class ResearchState(BaseModel):
         if base is None:
             base = self.best.config if self.best else {}
         return change, {**base, **change, **fixed}
-
-    @property
-    def spent_seconds(self) -> float:
-        return sum(e.seconds for e in self.experiments)
 
     def session_dir(self, home: Path) -> Path:
         return home / "sessions" / self.session_id

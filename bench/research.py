@@ -1,7 +1,7 @@
 """Does a research session beat what a user would do instead, on the same splits?
 
-    python bench/research.py [--data shakespeare] [--budget-minutes 10] [--steps 100]
-                             [--max-experiments 8] [--set seq_len=128] [--model openai/...]
+    python bench/research.py [--data shakespeare] [--budget-minutes 10] [--steps N]
+                             [--max-experiments N] [--set key=value] [--model openai/...]
                              [--policies llm,tpe,random]
 
 The contenders, in one run on this machine:
@@ -48,9 +48,10 @@ def session(args, policy: str, home: Path) -> tuple[dict, float]:
     task = TASKS[args.data]
     argv = [
         sys.executable, "-m", "magnet.agent.cli", "research", GOALS[task], "--data", args.data,
-        "--approve", "auto", "--budget-minutes", str(args.budget_minutes), "--steps",
-        str(args.steps), "--max-experiments", str(args.max_experiments), "--chain", "off",
+        "--approve", "auto", "--budget-minutes", str(args.budget_minutes), "--chain", "off",
         "--policy", policy,
+        *(["--steps", str(args.steps)] if args.steps else []),
+        *(["--max-experiments", str(args.max_experiments)] if args.max_experiments else []),
         *[a for s in args.set for a in ("--set", s)],
         *(["--model", args.model] if args.model else []),
     ]  # fmt: skip
@@ -98,6 +99,7 @@ def summary(state, wall: float, default: dict, anchor) -> dict:
         "test": test.value, "low": test.low, "high": test.high, "wall_s": round(wall, 1),
         "flops": sum(e.flops or 0 for e in state.experiments),
         "experiments": len(state.experiments), "plan": state.schedule.describe(),
+        "wall_over_budget": round(wall / (state.settings.budget.wall_minutes * 60), 3),
         "expert": state.expert.experiment_id, "expert_config": state.best.config,
         "minus_default": state.spec.objective.gain(test.value, default["value"]),
         "minus_classical": state.spec.objective.gain(test.value, anchor.test),
@@ -108,8 +110,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="shakespeare", choices=sorted(TASKS))
     parser.add_argument("--budget-minutes", type=float, default=10)
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--max-experiments", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=None, help="default: from the budget")
+    parser.add_argument("--max-experiments", type=int, default=None, help="default: no cap")
     parser.add_argument("--set", action="append", default=[], help="key=value for every run")
     parser.add_argument("--model", default=None, help="litellm model for the session's LLM")
     parser.add_argument("--policies", default="llm,tpe,random", help="one session per entry")

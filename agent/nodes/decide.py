@@ -8,8 +8,10 @@ seeds have run it is made again from their measured seconds. The session stops w
 scale-up has run, or when the search is over (every rung done, the target reached, or a cap
 hit: experiments, the search's share of the wall minutes, LLM tokens) and there is nothing to
 scale up.
-Writes: schedule, move, declined, review (consumed); stop_reason when stopping. Next: plan, or
-report when stopping.
+A unit chosen from an estimate that the first run shows to be more than twice off is chosen
+again before the second run starts; the runs at the old unit leave the rungs (rung -1).
+Writes: schedule, move, declined, review (consumed), experiments (a superseded unit's runs);
+stop_reason when stopping. Next: plan, or report when stopping.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from magnet.agent.state import ResearchState
 
 
 def decide(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    from magnet.agent.rungs import next_move, schedule_update
+    from magnet.agent.rungs import next_move, schedule_update, superseded
     from magnet.tools.search.schedule import BudgetError
 
     last = state.experiments[-1] if state.experiments else None
@@ -35,8 +37,11 @@ def decide(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         return {**update, "stop_reason": str(e)}, str(e)
     if made is not None:
         update["schedule"], text = made
+        update["experiments"] = superseded(state, made[0])
+        if update["experiments"] != state.experiments:
+            text = f"the unit chosen again from the first run's measured speed: {text}"
         deps.traces.event(state.session_id, "decide", "schedule", text)
-    kept = ("schedule", "declined")
+    kept = ("schedule", "declined", "experiments")
     move = next_move(state.model_copy(update={k: v for k, v in update.items() if k in kept}))
     if move.kind == "stop":
         return {**update, "stop_reason": move.reason}, f"stop: {move.reason}"

@@ -20,9 +20,8 @@ from magnet.tools.metrics import noise_floor
 def evaluate(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     cur, best, spec = state.current, state.best, state.spec
     objective = spec.objective
-    seeds = [
-        e.value for e in [*state.experiments, cur] if e.kind == "baseline" and e.value is not None
-    ]
+    runs = [*state.experiments, cur]
+    seeds = [e.value for e in runs if e.kind == "baseline" and e.rung == 0 and e.value is not None]
     noise = noise_floor(seeds)
     before = _best_before(state)  # analyze compares with this, not the new best
     judged = objective.verdict(cur.value, cur.status, before, noise)

@@ -27,7 +27,7 @@ def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     update = {"feedback": [], "move": None, "proposal": None}  # each is for this plan only
     if move is None:  # a session checkpointed in plan before decide chose moves
         return update, "nothing to plan yet: decide chooses the next move"
-    update["remaining_seconds"] = state.settings.budget.wall_minutes * 60 - state.spent_seconds
+    update["remaining_seconds"] = state.settings.budget.wall_minutes * 60 - state.elapsed_s
     if move.kind == "search":
         return _search(state, deps, update)
     proposal = _proposal(state, move)
@@ -56,13 +56,13 @@ def _proposal(state: ResearchState, move: Move) -> Proposal:
             rung=move.rung,
             parent=parent.id,
         )
-    share = state.schedule.scaleup
+    left = state.schedule.start_s + state.schedule.budget_s - state.elapsed_s
     return Proposal(
         kind="scaleup",
-        hypothesis=f"scale-up: {parent.label} with {share:.0%} of the budget ({move.reason})",
+        hypothesis=f"scale-up: {parent.label} with the rest of the budget ({move.reason})",
         config_diff=parent.diff,
         expected_effect="the session's expert, scored once on the test split",
-        estimated_seconds=share * state.schedule.budget_s,
+        estimated_seconds=max(left, 0),
         rung=move.rung,
         parent=parent.id,
     )

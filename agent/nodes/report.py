@@ -40,7 +40,7 @@ def report(state: ResearchState, deps: Deps) -> tuple[dict, str]:
 def _markdown(state: ResearchState, llm_lines: list[str], plotted: bool = False) -> str:
     spec, done, best = state.spec, state.experiments, state.best
     metric = spec.metric
-    baseline = next((e for e in done if e.kind == "baseline"), None)
+    baseline = next((e for e in done if e.kind == "baseline" and e.rung == 0), None)
     lines = [f"# MAGNET report: {state.goal}", ""]
     lines += _expert(state) if state.expert else _versus_baselines(state)
     lines += [f"- classical baseline {b.describe()}" for b in state.baselines]

@@ -1,10 +1,10 @@
 """run: the reviewed proposal as an experiment in the sandbox (sandboxes/experiment.py).
 
-Reads: proposal, best, settings (steps, fixed), spec, schedule. Every training experiment of
-rung r gets the compute of the default config at `steps` times the rung's units
+Reads: proposal, best, settings (fixed), spec, schedule, elapsed_s. Every training
+experiment of rung r gets the schedule's unit of compute times the rung's units
 (tools/bitnet/compute.py, tools/search/schedule.py): a config with twice the batch runs half
 the steps. A promotion retrains its parent's config from scratch; the scale-up starts from
-its parent's trained weights and gets the steps its share of the budget buys at the rate this
+its parent's trained weights and gets the steps the rest of the budget buys at the rate this
 session's runs measured. A change of `merge` alone in a DiLoCo session re-merges the best
 run's specialists (kind remerge); `augment=N` for a classifier first has the LLM write N
 training examples for the best run's misclassified val texts.
@@ -15,7 +15,7 @@ from the experiment's checkpoint. Next: evaluate.
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
-from magnet.agent.rungs import unit_flops
+from magnet.agent.rungs import DILOCO_STEPS, unit_flops
 from magnet.agent.state import Experiment, ResearchState
 from magnet.tools.harness.config import ExperimentConfig
 
@@ -104,13 +104,13 @@ def _refused(state: ResearchState, exp_id: str, work, diff: dict, config: dict, 
 
 
 def _equal_compute(state: ResearchState, config: ExperimentConfig) -> tuple[int, float | None]:
-    """(steps, FLOPs): the steps at which this config spends what the default config (with
-    the fixed settings) spends in `steps`. DiLoCo sessions keep their steps."""
+    """(steps, FLOPs): the steps at which this config spends one unit of the schedule's
+    compute. DiLoCo sessions keep their steps."""
     from magnet.tools.bitnet.compute import steps_for_flops
 
-    steps, budget = state.settings.steps, unit_flops(state)
+    budget = unit_flops(state)
     if state.spec.search_task == "diloco" or budget is None:
-        return steps, None
+        return state.settings.steps or DILOCO_STEPS, None
     return steps_for_flops(config.train, budget), budget
 
 
@@ -128,9 +128,9 @@ def _limits(state: ResearchState, deps: Deps, flops: float | None):
 
 
 def _scaled_up(state: ResearchState, config: ExperimentConfig, parent, steps, flops):
-    """(steps, FLOPs) the scale-up's share of the budget buys: its seconds less a run's
-    start-up and evaluation, at the training seconds per FLOP this session's runs measured;
-    never fewer steps than its parent ran."""
+    """(steps, FLOPs) the rest of the budget buys: its seconds less a run's start-up and
+    evaluation, at the training seconds per FLOP this session's runs measured; never fewer
+    steps than its parent ran."""
     from statistics import median
 
     from magnet.tools.bitnet.compute import steps_for_flops
@@ -139,8 +139,9 @@ def _scaled_up(state: ResearchState, config: ExperimentConfig, parent, steps, fl
     measured = [e for e in state.experiments if e.flops and e.train_s]
     if flops is None or not measured:
         return parent.steps or steps, flops
-    overhead = median(e.seconds - e.train_s for e in measured)
-    share = min(schedule.scaleup * schedule.budget_s, schedule.budget_s - state.spent_seconds)
+    # its start-up, and the harness's val and then test evaluation after it
+    overhead = median(e.seconds - e.train_s + 2 * e.harness_s for e in measured)
+    share = schedule.start_s + schedule.budget_s - state.elapsed_s  # all that is left
     rate = sum(e.train_s for e in measured) / sum(e.flops for e in measured)
     scaled = max(
         steps_for_flops(config.train, max(share - overhead, 0) / rate), parent.steps or steps

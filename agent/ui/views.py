@@ -117,7 +117,7 @@ class Board:
         )
         if state is None:
             return row
-        row.used_minutes = state.spent_seconds / 60
+        row.used_minutes = state.elapsed_s / 60
         row.budget_minutes = state.settings.budget.wall_minutes
         if state.spec:
             row.metric = state.spec.metric

@@ -7,13 +7,21 @@ from magnet.agent.state import ResearchSpec, ResearchState, Settings
 from magnet.tools.bitnet.compute import train_flops
 from magnet.tools.bitnet.config import make_config
 from magnet.tools.harness.config import ExperimentConfig
+from magnet.tools.search.schedule import Rung, Schedule
 
 
 def _state(fixed=None, task="lm") -> ResearchState:
+    """A schedule whose unit is the default config's compute at 100 steps."""
     spec = ResearchSpec(task=task, dataset="shakespeare", metric="bits_per_byte")
+    unit = train_flops(make_config(task, "shakespeare", steps=100, settings=fixed or {}))
+    schedule = Schedule(
+        rungs=[Rung(configs=8, units=1)], budget_s=600, overhead_s=10, unit_train_s=20,
+        unit_flops=unit,
+    )  # fmt: skip
     return ResearchState(
-        session_id="s", goal="g", spec=spec, settings=Settings(steps=100, fixed=fixed or {})
-    )
+        session_id="s", goal="g", spec=spec, settings=Settings(fixed=fixed or {}),
+        schedule=schedule,
+    )  # fmt: skip
 
 
 def _compute(state: ResearchState, settings: dict) -> tuple[int, float | None]:
@@ -43,14 +51,14 @@ def test_a_config_the_trainer_refuses_fails_with_its_words_and_starts_nothing(tm
     from magnet.agent.nodes.run import run
     from magnet.agent.state import Proposal
 
-    state = _state({"n_heads": 3}).model_copy(
-        update={"proposal": Proposal(kind="planned", hypothesis="h", config_diff={"d_model": 256})}
+    state = _state({"n_kv_heads": 4}).model_copy(
+        update={"proposal": Proposal(kind="planned", hypothesis="h", config_diff={"n_heads": 2})}
     )
     update, text = run(state, Deps(home=tmp_path, llm=None, traces=None))
     exp = update["current"]
     assert exp.status == "failed" and exp.sandbox is None and not exp.ok
-    assert exp.diagnosis.kind == "crash" and "d_model" in exp.diagnosis.summary
-    assert exp.config == {"d_model": 256, "n_heads": 3} and "not started" in text
+    assert exp.diagnosis.kind == "crash" and "n_kv_heads must divide" in exp.diagnosis.summary
+    assert exp.config == {"n_heads": 2, "n_kv_heads": 4} and "not started" in text
     assert not (tmp_path / "sessions").exists()  # no run directory was made
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from magnet.agent.rungs import measured_schedule, next_move
+from magnet.agent.rungs import next_move, schedule_update, superseded
 from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget, Experiment, ResearchSpec, ResearchState, Settings
 from magnet.tools.llm import Llm
@@ -74,24 +74,48 @@ def test_within_the_noise_floor_the_config_sized_for_the_budget_leads():
     assert next_move(_state([*rung0, *rung1], noise=0.01)).parent.id == "s-004"
 
 
-def test_once_the_seeds_have_run_the_plan_is_made_again_from_their_seconds():
-    def seeds(*seconds):
-        runs = [_run(n, 0.8, diff={"seed": n}, kind="baseline") for n in range(len(seconds))]
-        return [r.model_copy(update={"seconds": s}) for r, s in zip(runs, seconds, strict=True)]
+def _first_run(train_s: float, elapsed: float) -> ResearchState:
+    """A session planned with a unit of 1e12 FLOPs estimated at 10 s of training (and 10 s
+    besides), whose first seed trained `train_s` seconds; `elapsed` working seconds so far."""
+    run = _run(0, 0.8, diff={"seed": 0}, kind="baseline").model_copy(
+        update={"flops": 1e12, "train_s": train_s, "seconds": train_s + 5}
+    )
+    schedule = Schedule(
+        rungs=[Rung(configs=14, units=1), Rung(configs=5, units=3)], scaleup=0.4,
+        budget_s=1800, overhead_s=10, unit_train_s=10, unit_flops=1e12,
+    )  # fmt: skip
+    state = _state([run]).model_copy(update={"schedule": schedule, "elapsed_s": elapsed})
+    return state.model_copy(update={"settings": Settings()})  # the unit is the budget's
 
-    assert measured_schedule(_state(seeds(50))) is None  # one seed is not a measurement yet
-    # planned with a unit of 10 s; the seeds took 100 s: 2160 s of search hold 21 units
-    remade = measured_schedule(_state(seeds(90, 110)))
-    assert remade.measured and remade.unit_s == 100
-    assert [(r.configs, r.units) for r in remade.rungs] == [(9, 1), (3, 3)]
-    assert "a unit measured 100 s" in remade.describe()
-    state = _state(seeds(90, 110)).model_copy(update={"schedule": remade})
-    assert measured_schedule(state) is None  # made again once only
-    # seeds that took the whole search share leave the plan as it was: the caps end it
-    kept = measured_schedule(_state(seeds(3000, 3000)))
-    assert kept.measured and [r.configs for r in kept.rungs] == [4, 2]
-    failed = [_run(n, None, diff={"seed": n}, kind="baseline") for n in range(2)]
-    assert measured_schedule(_state(failed)).unit_s == 10  # nothing measured
+
+@pytest.mark.parametrize("slower", [5.0, 0.2])
+def test_a_first_run_far_off_the_estimate_has_the_unit_chosen_again_before_the_second(slower):
+    state = _first_run(train_s=10 * slower, elapsed=10 * slower + 10)
+    made, text = schedule_update(state)
+    assert made.measured and made.start_s == state.elapsed_s  # a plan for what is left
+    assert made.overhead_s == pytest.approx(10)  # the run's seconds besides training
+    assert made.unit_flops == pytest.approx(made.unit_train_s / (10 * slower) * 1e12)
+    assert made.rungs[0].configs >= 8 and made.estimated_s() == pytest.approx(made.budget_s)
+    assert made.budget_s == pytest.approx(1800 - state.elapsed_s)
+    moved = superseded(state, made)  # the seed ran at the old unit: it compares with nothing
+    assert [e.rung for e in moved] == [-1] and "superseded unit" in moved[0].label
+    after = state.model_copy(update={"schedule": made, "experiments": moved})
+    assert next_move(after).kind == "seed"  # the seeds start again at the new unit
+
+
+def test_a_first_run_near_the_estimate_keeps_the_unit_and_sizes_the_rungs_again():
+    state = _first_run(train_s=15, elapsed=35)  # 1.5× the estimate: within UNIT_TOLERANCE
+    made, _ = schedule_update(state)
+    assert made.unit_flops == 1e12 and made.unit_train_s == pytest.approx(15)
+    assert made.overhead_s == pytest.approx(20) and made.start_s == 0
+    assert [r.configs for r in made.rungs] == [18, 6]  # 1080 s of search: 24 runs, 36 units
+    assert superseded(state, made) == state.experiments
+    later = state.model_copy(update={"schedule": made})
+    assert schedule_update(later) is None or schedule_update(later)[0].unit_flops == 1e12
+    failed = state.model_copy(
+        update={"experiments": [_run(0, None, diff={"seed": 0}, kind="baseline")]}
+    )
+    assert schedule_update(failed) is None  # nothing measured: the estimate stands
 
 
 def test_a_search_where_every_run_failed_stops_without_a_scale_up():
@@ -160,6 +184,8 @@ def test_after_the_seeds_magnet_tries_the_default_sized_for_the_experts_compute(
     from magnet.agent.nodes.plan import plan
     from magnet.agent.state import Best, Move
     from magnet.agent.traces import TraceStore
+    from magnet.tools.bitnet.compute import train_flops
+    from magnet.tools.bitnet.config import make_config
 
     calls = scripted_llm()  # no reply scripted: the sized config needs no LLM
     deps = Deps(home=tmp_path, llm=Llm("openai/scripted"), traces=TraceStore(tmp_path / "t.db"))
@@ -171,9 +197,10 @@ def test_after_the_seeds_magnet_tries_the_default_sized_for_the_experts_compute(
             _run(1, 2.5, diff={"seed": 1}, kind="baseline"),
         ]
         # 600 s, 40% scale-up, a unit ≈ 27 s: the expert gets ≈ 8.9 units ≈ 3.9e13 FLOPs
+        unit = train_flops(make_config("lm", "shakespeare", steps=100, settings={"seq_len": 128}))
         schedule = Schedule(
             rungs=[Rung(configs=4, units=1), Rung(configs=2, units=3)], scaleup=0.4,
-            budget_s=600, unit_s=27,
+            budget_s=600, overhead_s=0, unit_train_s=27, unit_flops=unit,
         )  # fmt: skip
         settings = Settings(steps=100, fixed=fixed, policy=policy)
         return ResearchState(

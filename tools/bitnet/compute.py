@@ -4,15 +4,19 @@
     steps = steps_for_flops(other_cfg, flops)        # the steps that give other_cfg as much
 
 A step costs ≈ 6 · (non-embedding parameters + output head) FLOPs per token (forward and
-backward of every matmul) plus attention's 6 · layers · seq_len · d_model per token (QKᵀ and
-AV, halved for the causal mask). A step reads batch_size · seq_len tokens (the window for
-direction; classifier batches are trimmed to their longest text, so theirs is an upper bound).
-Changing batch, sequence length or model size then trades steps for size, never free compute.
+backward of every matmul) plus attention's 6 · layers · width · d_model per token (QKᵀ and
+AV, halved for the causal mask). A step reads batch_size rows of `width` tokens, counted in
+the task's own tokens: an LM window is seq_len; a direction window is the dataset's (days);
+a classifier batch is trimmed to its longest text, so its width is the expected longest of
+batch_size training texts in the config's tokens (at most seq_len). Changing batch, sequence
+length or model size then trades steps for size, never free compute.
 """
 
 from __future__ import annotations
 
 import functools
+
+import numpy as np
 
 from magnet.tools.bitnet.config import TrainConfig
 
@@ -22,12 +26,12 @@ BYTE_VOCAB = 256
 def flops_per_token(cfg: TrainConfig) -> float:
     m = cfg.model
     head = _vocab(cfg) * m.d_model if cfg.task == "lm" else 0
-    attention = m.n_layers * cfg.seq_len * m.d_model
+    attention = m.n_layers * width(cfg) * m.d_model
     return 6.0 * (m.non_embedding_params() + head + attention)
 
 
-def tokens_per_step(cfg: TrainConfig) -> int:
-    return cfg.batch_size * cfg.seq_len
+def tokens_per_step(cfg: TrainConfig) -> float:
+    return cfg.batch_size * width(cfg)
 
 
 def train_flops(cfg: TrainConfig, steps: int | None = None) -> float:
@@ -40,21 +44,55 @@ def steps_for_flops(cfg: TrainConfig, flops: float) -> int:
     return max(1, round(flops / (flops_per_token(cfg) * tokens_per_step(cfg))))
 
 
+def width(cfg: TrainConfig) -> float:
+    """Tokens per row of a training batch (see the module's docstring); seq_len for data
+    that cannot be read here (a name no dataset has: only tests and sizing use those)."""
+    if cfg.task == "lm":
+        return float(cfg.seq_len)
+    return _data_width(
+        cfg.task, cfg.data, cfg.tokenizer, cfg.bpe_vocab, cfg.bpe_sample_mb, cfg.seq_len,
+        cfg.batch_size,
+    )  # fmt: skip
+
+
+@functools.cache
+def _data_width(task, data, tokenizer, bpe_vocab, sample_mb, seq_len, batch) -> float:
+    from magnet.tools.datasets import load_dataset
+    from magnet.tools.datasets.tokenizer import build_tokenizer
+    from magnet.tools.errors import MagnetError
+
+    try:
+        ds = load_dataset(data, task)
+    except MagnetError:
+        return float(seq_len)
+    if task == "direction":
+        return float(ds.train.x.shape[1])
+    tok = build_tokenizer(tokenizer, ds.train.texts, bpe_vocab, sample_mb)
+    lengths = [min(max(len(tok.encode(t)), 1), seq_len) for t in ds.train.texts]
+    return expected_longest(lengths, batch)
+
+
+def expected_longest(lengths: list[int], batch: int) -> float:
+    """E[the longest of `batch` rows drawn with replacement]: P(longest ≤ the i-th shortest)
+    is (i/n)^batch."""
+    ordered = np.sort(np.asarray(lengths, dtype=np.float64))
+    cdf = (np.arange(1, len(ordered) + 1) / len(ordered)) ** batch
+    return float(np.sum(ordered * np.diff(cdf, prepend=0.0)))
+
+
 def _vocab(cfg: TrainConfig) -> int:
     """The output head's width before the data is read: bytes, or the BPE's target size."""
     return cfg.bpe_vocab if cfg.tokenizer == "bpe" else BYTE_VOCAB
 
 
-# What a run costs besides its steps (sandbox start, imports, data, the harness's evaluation),
-# and the share of this machine's GEMM rate a training step reaches (bench/train_throughput.py
+# The share of this machine's GEMM rate a training step reaches (bench/train_throughput.py
 # measures 27-77% by size and precision; small models and short runs sit at the low end).
-RUN_OVERHEAD_S = 6.0
 TRAINER_SHARE = 0.25
 
 
-def estimated_seconds(flops: float) -> float:
-    """Wall seconds of a run of `flops` on this machine, before anything has run here."""
-    return RUN_OVERHEAD_S + flops / (TRAINER_SHARE * gemm_rate())
+def seconds_per_flop() -> float:
+    """Training seconds per FLOP on this machine, before any run has measured it."""
+    return 1.0 / (TRAINER_SHARE * gemm_rate())
 
 
 @functools.cache
