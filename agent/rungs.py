@@ -10,7 +10,8 @@ return.
 
 Rung 0 holds the default config's seeds and the planner's ideas, all at one unit of compute.
 Rung r > 0 retrains the best configs of rung r - 1 (one per config: seeds count once) with
-ETA**r units; the config sized for the expert's compute ranks first unless another beats it
+ETA**r units, asynchronously: a run in the top third of its rung so far goes up at once;
+the config sized for the expert's compute ranks first unless another beats it
 by more than the seeds' spread (at one unit a classifier's seeds can differ by 0.14). The
 search ends when every rung is done, the target is reached, or a cap is hit (experiments,
 the search's share of the minutes, LLM tokens); then the winner, the best run of the highest
@@ -20,13 +21,22 @@ rung, is scaled up from its own trained weights with the rest of the budget, onc
 from __future__ import annotations
 
 from magnet.agent.state import Experiment, Move, ResearchState
-from magnet.tools.search.schedule import BudgetError, Schedule, plan_for_unit, plan_schedule
+from magnet.tools.search.schedule import (
+    ETA,
+    BudgetError,
+    Schedule,
+    plan_for_unit,
+    plan_schedule,
+)
 
 BASELINE_SEEDS = 2
 # A run's seconds besides training before any is measured: the sandbox's start, the data,
 # the harness's evaluation and the planner's turn (an embedded-LLM plan takes a few seconds).
 ESTIMATED_OVERHEAD_S = 10.0
-RESERVE_S = 5.0  # kept for the expert's test evaluation and the report
+# Kept from the budget: the expert's test evaluation and the report after the last run, and
+# what a session spends before its first node (imports, loading and checking the LLM): 4-minute
+# sessions here ran 12-18 s over with 5 s kept.
+RESERVE_S = 15.0
 UNIT_TOLERANCE = 2.0  # a unit estimated further off than this is chosen again
 DILOCO_STEPS = 200
 
@@ -198,25 +208,45 @@ def search_over(state: ResearchState) -> str | None:
 
 
 def _search_move(state: ResearchState) -> Move | None:
-    """The next run of the first rung that is not full, or None when every rung is done."""
-    for rung, size in enumerate(r.configs for r in state.schedule.rungs):
-        ran = [e for e in state.experiments if e.rung == rung]
-        if rung == 0:
-            if len(ran) >= size:
-                continue
-            seeds = sum(e.kind == "baseline" for e in ran)
-            return Move(kind="seed" if seeds < BASELINE_SEEDS else "search", reason="rung 0")
-        parents = {e.parent for e in ran} | set(state.declined)
-        left = [e for e in promoted(state, rung) if e.id not in parents]
-        if left:
-            return Move(kind="promote", rung=rung, parent=left[0], reason=f"rung {rung}")
+    """Asynchronous successive halving (ASHA, Li et al. 2020) on the schedule's rungs: a run in
+    the top third of its rung so far is promoted at once, the highest rung first, so a search
+    cut short by its deadline has already retrained its best; otherwise rung 0 gets its next
+    config; once rung 0 is full, each rung is filled from the best of the one below. None when
+    every rung is done."""
+    rungs = state.schedule.rungs
+    for rung in range(len(rungs) - 1, 0, -1):
+        if move := _promotion(state, rung, so_far=True):
+            return move
+    ran = [e for e in state.experiments if e.rung == 0]
+    if len(ran) < rungs[0].configs:
+        seeds = sum(e.kind == "baseline" for e in ran)
+        return Move(kind="seed" if seeds < BASELINE_SEEDS else "search", reason="rung 0")
+    for rung in range(1, len(rungs)):
+        if move := _promotion(state, rung, so_far=False):
+            return move
     return None
 
 
-def promoted(state: ResearchState, rung: int) -> list[Experiment]:
-    """The best runs of rung - 1 that rung retrains, one per config (seeds count once)."""
+def _promotion(state: ResearchState, rung: int, so_far: bool) -> Move | None:
+    """The best run of rung - 1 that `rung` should retrain and has not, if it has room."""
+    ran = [e for e in state.experiments if e.rung == rung]
+    if len(ran) >= state.schedule.rungs[rung].configs:
+        return None
+    parents = {e.parent for e in ran} | set(state.declined)
+    left = [e for e in promoted(state, rung, so_far) if e.id not in parents]
+    if not left:
+        return None
+    return Move(kind="promote", rung=rung, parent=left[0], reason=f"rung {rung}")
+
+
+def promoted(state: ResearchState, rung: int, so_far: bool = False) -> list[Experiment]:
+    """The best runs of rung - 1 that rung retrains, one per config (seeds count once): as
+    many as the rung holds, or with `so_far` the top third of the runs finished below."""
+    below = [e for e in state.experiments if e.rung == rung - 1]
     size = state.schedule.rungs[rung].configs
-    return _ranked([e for e in state.experiments if e.rung == rung - 1], state)[:size]
+    if so_far:
+        size = min(size, len(below) // ETA)
+    return _ranked(below, state)[:size]
 
 
 def _winner(state: ResearchState) -> Experiment | None:

@@ -36,7 +36,7 @@ def test_auto_approved_session_runs_to_a_report(runner, scripted_llm, tmp_path):
     scripted_llm(INTAKE, PLAN)
     sid, pending = start(
         runner, "predict tomorrow's S&P 500 direction", "auto", experiments=4, steps=6,
-        scaleup=0.4, minutes=1.0,
+        scaleup=0.4, minutes=1.2,
     )  # fmt: skip
     assert pending is None
     state = runner.state(sid)

@@ -148,7 +148,9 @@ def test_a_session_retrains_the_best_of_rung_0_with_three_times_the_compute(tmp_
             3 * parents[e.parent].flops
         )
     assert len({e.parent for e in rung1}) == 2 and rung1[0].verdict == "first"
-    assert "| 4 | 1 | " in state.report and state.stop_reason.startswith("experiment budget spent")
+    # asynchronous: the best of the first three goes up before rung 0's fourth run
+    assert [e.rung for e in state.experiments] == [0, 0, 0, 1, 0, 1]
+    assert "| 3 | 1 | " in state.report and state.stop_reason.startswith("experiment budget spent")
 
 
 @pytest.mark.integration
@@ -235,14 +237,37 @@ def test_when_nothing_untried_is_left_rung_0_closes_and_decide_chooses_again(tmp
         _run(0, 0.80, diff={"seed": 0}, kind="baseline"),
         _run(1, 0.85, diff={"seed": 1}, kind="baseline"),
     ]
-    state = _state([*seeds, _run(2, 0.70)]).model_copy(
-        update={"session_id": traces.create_session("g")}
-    )
-    assert next_move(state).kind == "search"  # rung 0 holds 4 configs: one more idea
+    state = _state(seeds).model_copy(update={"session_id": traces.create_session("g")})
+    assert next_move(state).kind == "search"  # rung 0 holds 4 configs: two more ideas
     update, text = _rung0_closed(state, {"proposal": None})
-    assert update["schedule"].rungs[0].configs == 3 and "closes at 3 configs" in text
+    assert update["schedule"].rungs[0].configs == 2 and "closes at 2 configs" in text
     closed = state.model_copy(update=update)
     assert _planned(closed) == "decide"
     chosen, text = decide(closed, Deps(home=tmp_path, llm=None, traces=traces))
     assert chosen["move"].kind == "promote" and chosen["move"].parent.id == "s-001"
     assert text == "next: promote (rung 1)" and "stop_reason" not in chosen
+
+
+def test_a_run_in_the_top_third_of_its_rung_so_far_is_promoted_at_once():
+    schedule = Schedule(
+        rungs=[Rung(configs=6, units=1), Rung(configs=2, units=3)], scaleup=0.4,
+        budget_s=3600, overhead_s=10, unit_train_s=10,
+    )  # fmt: skip
+
+    def move(runs):
+        return next_move(_state(runs).model_copy(update={"schedule": schedule}))
+
+    runs = [
+        _run(0, 0.80, diff={"seed": 0}, kind="baseline"),
+        _run(1, 0.82, diff={"seed": 1}, kind="baseline"),
+    ]
+    assert move(runs).kind == "search"  # two runs: no third to promote yet
+    runs.append(_run(2, 0.90))
+    first = move(runs)
+    assert (first.kind, first.rung, first.parent.id) == ("promote", 1, "s-002")  # best of 3
+    runs.append(_run(3, 0.91, rung=1, kind="promoted", parent="s-002"))
+    assert move(runs).kind == "search"  # the top third so far is retrained already
+    runs += [_run(4, 0.70), _run(5, 0.95)]
+    assert move(runs).parent.id == "s-005"  # 5 runs: the top one, and s-005 leads now
+    runs += [_run(6, 0.96, rung=1, kind="promoted", parent="s-005"), _run(7, 0.60)]
+    assert move(runs).kind in ("scaleup", "stop")  # rung 0 full, rung 1 full: done
