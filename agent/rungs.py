@@ -109,7 +109,9 @@ def measured_schedule(state: ResearchState) -> Schedule | None:
     unit_train_s = schedule.unit_flops * spf
     off = unit_train_s / schedule.unit_train_s
     cap = settings.budget.max_experiments
-    estimated = not schedule.measured and settings.steps is None
+    # a unit the user fixed (--steps) stands, and under --max-experiments the cap, not the
+    # minutes, sets the runs: a unit chosen again would cost one of them for nothing
+    estimated = not schedule.measured and settings.steps is None and cap is None
     if estimated and not 1 / UNIT_TOLERANCE < off < UNIT_TOLERANCE:
         left = schedule.start_s + schedule.budget_s - state.elapsed_s
         try:

@@ -39,7 +39,7 @@ def decide(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         update["schedule"], text = made
         update["experiments"] = superseded(state, made[0])
         if update["experiments"] != state.experiments:
-            text = f"the unit chosen again from the first run's measured speed: {text}"
+            text = f"the unit chosen again from the first run's speed: {made[0].describe()}"
         deps.traces.event(state.session_id, "decide", "schedule", text)
     kept = ("schedule", "declined", "experiments")
     move = next_move(state.model_copy(update={k: v for k, v in update.items() if k in kept}))

@@ -101,6 +101,9 @@ def test_a_first_run_far_off_the_estimate_has_the_unit_chosen_again_before_the_s
     assert [e.rung for e in moved] == [-1] and "superseded unit" in moved[0].label
     after = state.model_copy(update={"schedule": made, "experiments": moved})
     assert next_move(after).kind == "seed"  # the seeds start again at the new unit
+    capped = state.model_copy(update={"settings": Settings(budget=Budget(max_experiments=3))})
+    kept, _ = schedule_update(capped)  # under a cap a re-chosen unit would cost a run
+    assert kept.unit_flops == 1e12 and superseded(capped, kept) == capped.experiments
 
 
 def test_a_first_run_near_the_estimate_keeps_the_unit_and_sizes_the_rungs_again():
