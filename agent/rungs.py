@@ -99,10 +99,9 @@ def measured_schedule(state: ResearchState) -> Schedule | None:
     another compute they compare with nothing); otherwise the unit stands and the rungs are
     sized again, rung 0 keeping what it ran. None when nothing finished to measure."""
     schedule, settings = state.schedule, state.settings
-    measured = [e for e in state.experiments if e.flops and e.train_s]
-    if not measured or schedule.unit_flops is None:
+    spf = measured_seconds_per_flop(state)
+    if spf is None or schedule.unit_flops is None:
         return None
-    spf = sum(e.train_s for e in measured) / sum(e.flops for e in measured)
     runs = [e for e in state.experiments if e.rung >= 0]
     spent_train = sum(e.train_s or 0 for e in runs)
     overhead = max(0.0, (state.elapsed_s - schedule.start_s - spent_train) / max(len(runs), 1))
@@ -130,6 +129,14 @@ def measured_schedule(state: ResearchState) -> Schedule | None:
     remade = remade.with_first_rung(max(remade.rungs[0].configs, ran))
     keep = {k: getattr(schedule, k) for k in ("unit_flops", "start_s")}
     return remade.model_copy(update=keep | {"measured": True, "note": remade.note or schedule.note})
+
+
+def measured_seconds_per_flop(state: ResearchState) -> float | None:
+    """Training seconds per FLOP over this session's finished runs; None before any."""
+    measured = [e for e in state.experiments if e.flops and e.train_s]
+    if not measured:
+        return None
+    return sum(e.train_s for e in measured) / sum(e.flops for e in measured)
 
 
 def superseded(state: ResearchState, schedule: Schedule) -> list[Experiment]:
