@@ -3,6 +3,7 @@
     metric_vs_compute(points, BITS_PER_BYTE, path=out / "compute.png",
                       anchor=("xz -9e", 2.29))
     run_curve(RunDir(path).metrics(), "bits_per_byte", out / "curve.svg")
+    metric_vs_budget(runs, "llm", Path("bench/research_scaling.png"))
 
 Each point is one experiment: (cumulative training FLOPs when it finished, its val metric, its
 group: "rung 0", "rung 1", …, "scale-up"). The line is the best so far; a dashed line marks
@@ -56,6 +57,36 @@ def metric_vs_compute(
     return _save(plt, fig, ax, path)
 
 
+def metric_vs_budget(runs: list[dict], policy: str, path: Path) -> Path:
+    """bench/research.py's runs: per dataset, the policy's test metric (with its interval),
+    the default config at the session's FLOPs and the classical baseline, against the budget."""
+    plt = _pyplot()
+    datasets = list(dict.fromkeys(r["data"] for r in runs))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), dpi=110)
+    for ax, data in zip(axes if len(datasets) > 1 else [axes], datasets, strict=True):
+        line = sorted((r for r in runs if r["data"] == data), key=lambda r: r["budget_minutes"])
+        done = [(r["budget_minutes"], r["sessions"][policy]) for r in line]
+        done = [(m, s) for m, s in done if s.get("test") is not None]
+        if done:
+            xs, ys = [m for m, _ in done], [s["test"] for _, s in done]
+            err = [[y - s["low"] for (_, s), y in zip(done, ys, strict=True)],
+                   [s["high"] - y for (_, s), y in zip(done, ys, strict=True)]]  # fmt: skip
+            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=f"session ({policy})")
+        budgets = [r["budget_minutes"] for r in line]
+        ax.plot(budgets, [r["default_same_flops"]["value"] for r in line], "s--",
+                label="default config, same FLOPs")  # fmt: skip
+        ax.axhline(line[0]["classical"]["test"], linestyle=":", color="black",
+                   label=line[0]["classical"]["name"])  # fmt: skip
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(budgets, [f"{m:g}" for m in budgets])
+        ax.set_xlabel("budget (minutes)")
+        ax.set_ylabel(f"test {line[0]['metric']}")
+        ax.set_title(data)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    return _save(plt, fig, None, path)
+
+
 def run_curve(records: list, metric: str, path: Path) -> Path:
     """Training loss over steps and, on a second axis, the validation metric at each eval."""
     plt = _pyplot()
@@ -79,8 +110,9 @@ def run_curve(records: list, metric: str, path: Path) -> Path:
 
 
 def _save(plt, fig, ax, path: Path) -> Path:
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    if ax is not None:  # a figure of several panels has set its own
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(f".{path.name}.{os.getpid()}.part")  # never a half-drawn file

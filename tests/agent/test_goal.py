@@ -67,3 +67,22 @@ def test_the_llms_domains_count_only_when_they_are_two_language_datasets(scripte
     assert one.domains == [] and one.search_task == "lm"
     scam, _, _ = read_goal("classify scam messages", LLM)
     assert scam.domains == []
+
+
+def test_a_guessed_second_domain_does_not_start_a_merge(scripted_llm):
+    """The goal's keywords name one dataset: the model's extra domains are a guess."""
+    scripted_llm(
+        '{"task": "lm", "dataset": "shakespeare", "metric": "bits_per_byte", '
+        '"domains": ["shakespeare", "python-stdlib"]}'
+    )
+    spec, _, _ = read_goal("build a ternary Shakespeare language model", LLM)
+    assert (spec.dataset, spec.domains) == ("shakespeare", [])
+
+
+def test_the_intake_schema_caps_what_a_small_model_can_repeat():
+    from magnet.agent.state import ResearchSpec
+
+    props = ResearchSpec.model_json_schema()["properties"]
+    assert props["domains"]["maxItems"] == 4 and props["labels"]["maxItems"] == 12
+    assert props["domain"]["maxLength"] == 60
+    assert props["metric"]["enum"] == ["bits_per_byte", "balanced_accuracy"]

@@ -25,6 +25,14 @@ def test_two_stage_schedule():
     assert lr_at(cfg, 99, 0.99)[0] == pytest.approx(2e-4 * 0.02)  # linear to zero
 
 
+def test_a_short_run_warms_up_within_a_tenth_of_itself():
+    cfg = make_config("lm", "x", steps=13, settings={"warmup_steps": 30, "lr": 0.001})
+    assert lr_at(cfg, 0, 0.0)[0] == pytest.approx(1e-3 / 30)
+    assert lr_at(cfg, 2, 2 / 13)[0] == pytest.approx(
+        lr_at(cfg.model_copy(update={"warmup_steps": 0}), 2, 2 / 13)[0]
+    )
+
+
 @pytest.mark.parametrize(
     "task,data", [("lm", "shakespeare"), ("classify", "sms-spam"), ("direction", "sp500")]
 )
