@@ -74,7 +74,7 @@ def read_goal(
         spec = spec.model_copy(update={"task": "lm", "dataset": domains[0], "domains": domains})
     else:
         # A goal whose keywords name one dataset names one domain: more is the model's guess.
-        usable = _usable_domains(spec.domains) if spec.task == "lm" and not fallback else []
+        usable = _usable_domains(spec.domains) if spec.task == "lm" and fallback is None else []
         spec = spec.model_copy(update={"domains": usable})
     spec = spec.model_copy(update={"metric": METRICS[spec.task]})
     return spec, notes, answer.tokens

@@ -131,9 +131,14 @@ def measured_schedule(state: ResearchState) -> Schedule | None:
     return remade.model_copy(update=keep | {"measured": True, "note": remade.note or schedule.note})
 
 
+def measured_runs(state: ResearchState) -> list[Experiment]:
+    """The runs that trained: their FLOPs and training seconds are this machine's speed."""
+    return [e for e in state.experiments if e.flops and e.train_s]
+
+
 def measured_seconds_per_flop(state: ResearchState) -> float | None:
     """Training seconds per FLOP over this session's finished runs; None before any."""
-    measured = [e for e in state.experiments if e.flops and e.train_s]
+    measured = measured_runs(state)
     if not measured:
         return None
     return sum(e.train_s for e in measured) / sum(e.flops for e in measured)

@@ -112,9 +112,8 @@ def summary(state, wall: float, default: dict, anchor) -> dict:
     }  # fmt: skip
 
 
-def one_run(args, data: str, minutes: float, anchor, root: Path) -> dict:
+def one_run(args, policies: list[str], data: str, minutes: float, anchor, root: Path) -> dict:
     """Every policy's session and the default config at the first one's FLOPs, one budget."""
-    policies = args.policies.split(",")
     ran = {p: session(args, data, minutes, p, root / p) for p in policies}
     first = ran[policies[0]][0]
     if first.expert is None:
@@ -169,7 +168,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="append each run's JSON line")
     parser.add_argument("--plot", type=Path, default=None, help="metric against budget (PNG)")
     args = parser.parse_args()
-    datasets = args.data.split(",")
+    datasets, policies = args.data.split(","), args.policies.split(",")
     if unknown := sorted(set(datasets) - set(TASKS)):
         parser.error(f"unknown --data {unknown}: choose from {sorted(TASKS)}")
     try:
@@ -185,16 +184,17 @@ def main() -> None:
         for data in datasets:
             anchor = best_of(classical_baselines(TASKS[data], data, root / data / "classical"))
             for minutes in budgets:
-                runs.append(one_run(args, data, minutes, anchor, root / data / str(minutes)))
+                runs.append(
+                    one_run(args, policies, data, minutes, anchor, root / data / str(minutes))
+                )
                 if args.out is not None:
                     with args.out.open("a") as f:
                         f.write(json.dumps(runs[-1]) + "\n")
-    policy = args.policies.split(",")[0]
     if args.plot is not None:
         from magnet.tools.plots import metric_vs_budget
 
-        metric_vs_budget(runs, policy, args.plot)
-    print(json.dumps({"runs": runs, "scaling": scaling(runs, policy)}, indent=2))
+        metric_vs_budget(runs, policies[0], args.plot)
+    print(json.dumps({"runs": runs, "scaling": scaling(runs, policies[0])}, indent=2))
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def metric_vs_compute(
     ax.set_xlabel("cumulative training FLOPs")
     ax.set_ylabel(f"val {metric.name}")
     ax.set_xscale("log")
-    return _save(plt, fig, ax, path)
+    return _save(plt, fig, [ax], path)
 
 
 def metric_vs_budget(runs: list[dict], policy: str, path: Path) -> Path:
@@ -62,8 +62,10 @@ def metric_vs_budget(runs: list[dict], policy: str, path: Path) -> Path:
     the default config at the session's FLOPs and the classical baseline, against the budget."""
     plt = _pyplot()
     datasets = list(dict.fromkeys(r["data"] for r in runs))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), dpi=110)
-    for ax, data in zip(axes if len(datasets) > 1 else [axes], datasets, strict=True):
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(4.2 * len(datasets), 3.6), dpi=110, squeeze=False
+    )
+    for ax, data in zip(axes[0], datasets, strict=True):
         line = sorted((r for r in runs if r["data"] == data), key=lambda r: r["budget_minutes"])
         done = [(r["budget_minutes"], r["sessions"][policy]) for r in line]
         done = [(m, s) for m, s in done if s.get("test") is not None]
@@ -82,9 +84,7 @@ def metric_vs_budget(runs: list[dict], policy: str, path: Path) -> Path:
         ax.set_xlabel("budget (minutes)")
         ax.set_ylabel(f"test {line[0]['metric']}")
         ax.set_title(data)
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    return _save(plt, fig, None, path)
+    return _save(plt, fig, list(axes[0]), path)
 
 
 def run_curve(records: list, metric: str, path: Path) -> Path:
@@ -106,11 +106,11 @@ def run_curve(records: list, metric: str, path: Path) -> Path:
         twin.plot(*zip(*evals, strict=True), "o-", color="tab:orange", label=f"val {metric}")
         twin.set_ylabel(f"val {metric}")
         twin.legend(fontsize=8, loc="upper center")
-    return _save(plt, fig, ax, path)
+    return _save(plt, fig, [ax], path)
 
 
-def _save(plt, fig, ax, path: Path) -> Path:
-    if ax is not None:  # a figure of several panels has set its own
+def _save(plt, fig, axes: list, path: Path) -> Path:
+    for ax in axes:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.tight_layout()

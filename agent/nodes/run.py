@@ -15,7 +15,7 @@ from the experiment's checkpoint. Next: evaluate.
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
-from magnet.agent.rungs import DILOCO_STEPS, measured_seconds_per_flop, unit_flops
+from magnet.agent.rungs import DILOCO_STEPS, measured_runs, measured_seconds_per_flop, unit_flops
 from magnet.agent.state import Experiment, ResearchState
 from magnet.tools.harness.config import ExperimentConfig
 
@@ -139,7 +139,7 @@ def _scaled_up(state: ResearchState, config: ExperimentConfig, parent, steps, fl
     rate = measured_seconds_per_flop(state)
     if flops is None or rate is None:
         return parent.steps or steps, flops
-    measured = [e for e in state.experiments if e.flops and e.train_s]
+    measured = measured_runs(state)
     # its start-up, and the harness's val and then test evaluation after it
     overhead = median(e.seconds - e.train_s + 2 * e.harness_s for e in measured)
     share = schedule.start_s + schedule.budget_s - state.elapsed_s  # all that is left
