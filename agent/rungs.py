@@ -233,12 +233,21 @@ def _search_move(state: ResearchState) -> Move | None:
             return move
     ran = [e for e in state.experiments if e.rung == 0]
     if len(ran) < rungs[0].configs:
-        seeds = sum(e.kind == "baseline" for e in ran)
-        return Move(kind="seed" if seeds < BASELINE_SEEDS else "search", reason="rung 0")
+        return Move(kind="seed" if _seeds_short(ran) else "search", reason="rung 0")
     for rung in range(1, len(rungs)):
         if move := _promotion(state, rung, so_far=False):
             return move
     return None
+
+
+def _seeds_short(rung0: list[Experiment]) -> bool:
+    """Whether rung 0 needs another seed: until BASELINE_SEEDS ran, and one more in place of
+    a seed stuck on one class beside one that learnt (their gap is not the seeds' spread;
+    when every seed is stuck, the default learns nothing at this compute and 0 is right)."""
+    seeds = [e for e in rung0 if e.kind == "baseline"]
+    learnt = sum(not e.stuck for e in seeds)
+    mixed = 0 < learnt < BASELINE_SEEDS and len(seeds) == BASELINE_SEEDS
+    return len(seeds) < BASELINE_SEEDS or mixed
 
 
 def _promotion(state: ResearchState, rung: int, so_far: bool) -> Move | None:

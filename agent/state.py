@@ -28,7 +28,7 @@ from magnet.tools.chain.ledger import Ledger
 from magnet.tools.datasets.types import DatasetCard
 from magnet.tools.harness.baselines import Baseline, best_of
 from magnet.tools.harness.failures import Diagnosis
-from magnet.tools.metrics import Metric, Score, Verdict, metric
+from magnet.tools.metrics import Metric, Score, Verdict, metric, one_class
 from magnet.tools.search.schedule import Schedule
 from magnet.tools.settings import Scalar
 
@@ -198,6 +198,11 @@ class Experiment(BaseModel):
     @property
     def ok(self) -> bool:
         return self.status == "ok" and self.value is not None
+
+    @property
+    def stuck(self) -> bool:
+        """A classifier that ended predicting one class for every val example."""
+        return self.harness is not None and one_class(self.harness)
 
 
 class Move(BaseModel):

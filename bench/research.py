@@ -87,7 +87,7 @@ def default_run(args, data: str, flops: float, work: Path) -> tuple[dict, float,
     default = make_config(task, data, settings=fixed)
     steps = steps_for_flops(default, flops)
     start = time.perf_counter()
-    request = TrainRequest(config=default.model_copy(update={"steps": steps}))
+    request = TrainRequest(config=default.model_copy(update={"steps": steps}), final_eval=False)
     outcome = run_training(request, work, Limits(wall_seconds=6 * 3600))  # long by design
     wall = time.perf_counter() - start
     if outcome.sandbox.status != "ok":

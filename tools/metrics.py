@@ -135,6 +135,13 @@ def direction_metrics(y_true, y_pred) -> dict:
     }
 
 
+def one_class(harness: dict) -> bool:
+    """A classifier (or direction model) that gave every example the same class: it learnt
+    nothing yet, whatever its seed (its balanced accuracy is chance)."""
+    confusion = harness.get("confusion")
+    return confusion is not None and int(np.count_nonzero(np.sum(confusion, axis=0))) <= 1
+
+
 def noise_floor(baseline_values: list[float]) -> float:
     """The range of the baseline seeds (0 with fewer than two): two runs that differ only in
     their seed land this far apart, so a change must beat the best by more to count."""

@@ -1,7 +1,8 @@
 """evaluate: the experiment's harness metric against the best of its rung and the noise floor.
 
 Reads: current, experiments, best, spec. The noise floor is the spread of the baseline
-seeds' values, this experiment's included when it is one (so a second seed reads as noise).
+seeds' values, this experiment's included when it is one (so a second seed reads as noise);
+a seed stuck on one class is left out once two others learnt (decide runs a third for it).
 A run is judged against the best run of its own rung before it (more compute is not an
 idea), the first of a rung is "first", and a scale-up against the run it scaled. A finished
 scale-up is the session's expert: the harness scores it once on the test split, with a 95%
@@ -13,7 +14,7 @@ Next: analyze.
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
-from magnet.agent.state import Best, Expert, ResearchState
+from magnet.agent.state import Best, Experiment, Expert, ResearchState
 from magnet.tools.metrics import noise_floor
 
 
@@ -21,8 +22,7 @@ def evaluate(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     cur, best, spec = state.current, state.best, state.spec
     objective = spec.objective
     runs = [*state.experiments, cur]
-    seeds = [e.value for e in runs if e.kind == "baseline" and e.rung == 0 and e.value is not None]
-    noise = noise_floor(seeds)
+    noise = noise_floor(seed_values(runs))
     before = _best_before(state)  # analyze compares with this, not the new best
     judged = objective.verdict(cur.value, cur.status, before, noise)
     cur = cur.model_copy(update={"best_before": before, "verdict": judged})
@@ -45,6 +45,15 @@ def evaluate(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         )
         text += f" · the expert: {test.describe()}"
     return update, text
+
+
+def seed_values(runs: list[Experiment]) -> list[float]:
+    """The values the noise floor is the spread of: the baseline seeds', less those stuck on
+    one class while two others learnt (a seed at chance next to 0.81 gave a floor of ±0.31,
+    and every later run read as noise)."""
+    seeds = [e for e in runs if e.kind == "baseline" and e.rung == 0 and e.value is not None]
+    learnt = [e for e in seeds if not e.stuck]
+    return [e.value for e in (learnt if len(learnt) >= 2 else seeds)]
 
 
 def _best_before(state: ResearchState) -> float | None:

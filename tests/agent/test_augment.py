@@ -18,19 +18,25 @@ AUGMENT = json.dumps(
     {"hypothesis": "more examples of what it confuses", "config_diff": {"augment": 10}}
 )
 
+AFTER = json.dumps({"hypothesis": "a larger learning rate", "config_diff": {"lr": 0.003}})
+
 
 @pytest.mark.integration
 def test_an_augment_experiment_trains_on_generated_examples_for_the_weak_slice(scripted_llm):
     runner = SessionRunner(magnet_home(), Llm("openai/scripted"))
-    calls = scripted_llm(INTAKE, AUGMENT, batch("ham", HAM), batch("spam", SPAM))
+    # one more idea for a fourth run: when both 8-step seeds learn, none is run again
+    calls = scripted_llm(INTAKE, AUGMENT, batch("ham", HAM), batch("spam", SPAM), AFTER)
     settings = Settings(
-        approve="auto", steps=8, fixed=TINY, budget=Budget(max_experiments=3), scaleup=0
+        approve="auto", steps=8, fixed=TINY, budget=Budget(max_experiments=4), scaleup=0
     )
     sid, pending = runner.start("classify scam messages", settings)
     assert pending is None
     done = runner.state(sid).experiments
-    assert [e.diff for e in done] == [{"seed": 0}, {"seed": 1}, {"augment": 10}]
-    assert done[2].status == "ok" and done[2].value is not None
+    # the seeds first (a third when one is stuck on one class), then the idea
+    n = next(i for i, e in enumerate(done) if e.diff == {"augment": 10})
+    assert [e.diff for e in done[:n]] == [{"seed": s} for s in range(n)] and n in (2, 3)
+    augmented = done[n]
+    assert augmented.status == "ok" and augmented.value is not None
     data = magnet_home() / "sessions" / sid / "data-augment-10"
     ds = load_dataset(str(data), "classify")
     base = load_dataset("sms-spam", "classify")
@@ -41,5 +47,5 @@ def test_an_augment_experiment_trains_on_generated_examples_for_the_weak_slice(s
     assert "A model confused these" in prompt  # the best run's misclassified val texts
     [event] = [e for e in runner.traces.events(sid) if e.kind == "data"]
     assert event.text.startswith("10 training examples written for ")
-    config = json.loads((Path(done[2].run_dir) / "config.json").read_text())
+    config = json.loads((Path(augmented.run_dir) / "config.json").read_text())
     assert config["data"] == str(data)

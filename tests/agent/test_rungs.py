@@ -274,3 +274,58 @@ def test_a_run_in_the_top_third_of_its_rung_so_far_is_promoted_at_once():
     assert move(runs).parent.id == "s-005"  # 5 runs: the top one, and s-005 leads now
     runs += [_run(6, 0.96, rung=1, kind="promoted", parent="s-005"), _run(7, 0.60)]
     assert move(runs).kind in ("scaleup", "stop")  # rung 0 full, rung 1 full: done
+
+
+def _seed(n: int, value: float, confusion: list[list[int]]) -> Experiment:
+    harness = {"balanced_accuracy": value, "confusion": confusion}
+    seed = _run(n, value, diff={"seed": n}, kind="baseline")
+    return seed.model_copy(update={"harness": harness})
+
+
+def test_a_seed_stuck_on_one_class_is_run_again_and_left_out_of_the_noise_floor():
+    from magnet.agent.nodes.evaluate import seed_values
+
+    stuck = _seed(0, 0.5, [[390, 0], [60, 0]])  # every val message called ham
+    learnt = _seed(1, 0.81, [[380, 10], [21, 39]])
+    assert stuck.stuck and not learnt.stuck
+    assert next_move(_state([stuck, learnt])).kind == "seed"
+    third = _seed(2, 0.78, [[370, 20], [22, 38]])
+    assert next_move(_state([stuck, learnt, third])).kind != "seed"
+    assert seed_values([stuck, learnt, third]) == [0.81, 0.78]  # a floor of 0.03, not 0.31
+    # a config that sticks again is unstable at this compute: its whole spread is the floor
+    again = _seed(2, 0.5, [[0, 390], [0, 60]])
+    assert next_move(_state([stuck, learnt, again])).kind != "seed"
+    assert seed_values([stuck, learnt, again]) == [0.5, 0.81, 0.5]
+    # every seed stuck: the default learns nothing at this compute, and that spread is 0
+    assert next_move(_state([stuck, again.model_copy(update={"id": "s-001"})])).kind == "search"
+
+
+@pytest.mark.integration
+def test_a_session_whose_first_run_is_5x_faster_than_estimated_plans_again_before_the_second(
+    tmp_path, scripted_llm, monkeypatch
+):
+    from magnet.tools.bitnet import compute
+    from magnet.tools.bitnet.run_dir import RunDir
+    from magnet.tools.bitnet.train import TrainRequest, train
+
+    # this machine's real rate for the session's config, then an estimate 5× too slow
+    probe = train(TrainRequest(task="direction", data="sp500", steps=300, settings=TINY))
+    real = probe.elapsed_s / compute.train_flops(RunDir(probe.run_dir).config())
+    monkeypatch.setattr(compute, "seconds_per_flop", lambda: 5 * real)
+    scripted_llm(INTAKE)
+    runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"))
+    settings = Settings(approve="ask", fixed=TINY, budget=Budget(wall_minutes=4))
+    sid, card = runner.start("predict the S&P 500 direction", settings)
+    planned = runner.state(sid).schedule
+    card = runner.resume(sid, {"action": "accept"})  # the first seed runs
+    state = runner.state(sid)
+    [first] = state.experiments
+    assert 0.1 < first.train_s / planned.unit_train_s < 0.4  # about 5× faster than planned
+    assert state.schedule.measured and first.rung == -1  # its unit is gone with the estimate
+    texts = [e.text for e in runner.traces.events(sid) if e.kind == "schedule"]
+    assert texts[-1].startswith("the unit chosen again from the first run's speed: rung 0:")
+    assert card.config_diff == {"seed": 1}  # the seeds start again, at the new unit
+    runner.answer(sid, {"action": "accept"})
+    runner.resume(sid)
+    second = runner.state(sid).experiments[1]
+    assert 0.5 < second.train_s / state.schedule.unit_train_s < 2  # now the plan holds

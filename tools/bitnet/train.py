@@ -47,6 +47,9 @@ class TrainRequest(BaseModel):
 
     config: TrainConfig
     out: Path | None = Field(None, description="run directory; default under $MAGNET_HOME/runs")
+    final_eval: bool = Field(
+        True, description="evaluate val once more at the end; off where the harness scores it"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -72,7 +75,7 @@ def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None)
         if isinstance(e, MagnetError):
             raise
         raise RunDirError(f"cannot write run directory {run_dir}: {e}") from None
-    return _run(cfg, task, run_dir, on_event)
+    return _run(cfg, task, run_dir, on_event, request.final_eval)
 
 
 def prepare(request: TrainRequest) -> None:
@@ -127,6 +130,7 @@ def resume_run(
     run_dir: Path,
     on_event: Callable[[dict], None] | None = None,
     precision: Precision | None = None,
+    final_eval: bool = True,
 ) -> TrainResult:
     """Continue an unfinished run from its last checkpoint, on the very same data; under its
     recorded precision unless `precision` says otherwise (the start record then says so)."""
@@ -142,13 +146,13 @@ def resume_run(
     if saved.sha256 != dataset.card.sha256:
         raise RunDirError(f"dataset '{cfg.data}' changed since {run_dir} started")
     task = make_task(dataset, run.tokenizer(), cfg, fallback=run_dir / TOKENS)
-    return _run(cfg, task, run_dir, on_event)
+    return _run(cfg, task, run_dir, on_event, final_eval)
 
 
-def _run(cfg: TrainConfig, task, run_dir: Path, on_event) -> TrainResult:
+def _run(cfg: TrainConfig, task, run_dir: Path, on_event, final_eval: bool) -> TrainResult:
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.task, cfg.model)
-    outcome = Trainer(model, task, cfg, run_dir, on_event).run()
+    outcome = Trainer(model, task, cfg, run_dir, on_event, final_eval).run()
     primary = outcome.val.get(task.primary)
     result = TrainResult(
         status=outcome.status,
@@ -210,10 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         out = RunDir(args.out)
+        request = TrainRequest.model_validate_json(args.spec.read_text())
         if out.started and not out.complete:
-            result = resume_run(args.out)
+            result = resume_run(args.out, final_eval=request.final_eval)
         else:
-            request = TrainRequest.model_validate_json(args.spec.read_text())
             result = train(request.model_copy(update={"out": args.out}))
     except (MagnetError, OSError, ValidationError) as e:
         print(f"Error: {e}", file=sys.stderr)

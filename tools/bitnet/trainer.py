@@ -73,8 +73,10 @@ class Trainer:
         cfg: TrainConfig,
         run_dir: Path,
         on_event: Callable[[dict], None] | None = None,
+        final_eval: bool = True,
     ) -> None:
         self.model, self.task, self.cfg, self.dir = model, task, cfg, run_dir
+        self.final_eval = final_eval
         self.files = RunDir(run_dir)
         self.on_event = on_event or (lambda record: None)
         self.opt = torch.optim.AdamW(
@@ -146,7 +148,10 @@ class Trainer:
                 self._checkpoint()
             self.state["elapsed_s"] = time.perf_counter() - clock0
         if self.state["step"] % self.cfg.eval_every:
-            self._evaluate()
+            if self.final_eval:
+                self._evaluate()
+            else:  # the harness scores the checkpoint; an earlier step's val is not this model's
+                self.state["val"] = {}
         return self._finish("completed", loss, "")
 
     def step(self, reduce_grads: Callable[[], None] | None = None) -> tuple[float, float, int]:

@@ -111,13 +111,14 @@ def _lm(ds) -> list[Baseline]:
         return len(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
 
     def conditional() -> tuple[float, float]:
-        alone = xz(train)
-        scores = []
-        for split in (ds.val, ds.test):
-            text = DOC_SEPARATOR.join(split).encode()
-            extra = xz(train + DOC_SEPARATOR.encode() + text) - alone
-            scores.append(8 * extra / max(len(text), 1))
-        return scores[0], scores[1]
+        from concurrent.futures import ThreadPoolExecutor
+
+        texts = [DOC_SEPARATOR.join(split).encode() for split in (ds.val, ds.test)]
+        inputs = [train] + [train + DOC_SEPARATOR.encode() + t for t in texts]
+        with ThreadPoolExecutor(2) as pool:  # lzma lets go of the GIL: two cores, 2/3 the time
+            alone, *given = pool.map(xz, inputs)
+        val, test = (8 * (n - alone) / max(len(t), 1) for n, t in zip(given, texts, strict=True))
+        return val, test
 
     (val, test), seconds = _timed(conditional)
     return [

@@ -72,7 +72,7 @@ def run_experiment(
         return run_merge_experiment(request.remerge, request.domains, merge, work_dir, limits)
     if len(request.domains) >= 2:
         return _specialists(request, work_dir, limits, on_metric)
-    train = TrainRequest(config=request.config.train)
+    train = TrainRequest(config=request.config.train, final_eval=False)  # the harness scores it
     return run_training(train, work_dir, limits, on_metric=on_metric)
 
 
@@ -114,7 +114,7 @@ def run_training(
     argv = [sys.executable, "-m", "magnet.tools.bitnet.train", "--spec", "spec.json", "--out", RUN]
     run_dir = work_dir / RUN
     env, cache = _shared_tokens(spec)
-    return _experiment(
+    outcome = _experiment(
         SandboxSpec(
             argv=argv,
             work_dir=work_dir,
@@ -128,6 +128,17 @@ def run_training(
         on_metric,
         lambda: evaluate_run(run_dir, "val", config.task, data),
     )
+    return _with_final_eval(outcome, config.steps)
+
+
+def _with_final_eval(outcome: ExperimentOutcome, steps: int | None) -> ExperimentOutcome:
+    """The harness's val as the metric stream's last eval record, at the run's last step: the
+    trainer skips its own there (final_eval), and the overfitting rule reads the whole curve."""
+    metrics = outcome.sandbox.metrics
+    evals = [m["step"] for m in metrics if m.get("event") == "eval"]
+    if outcome.harness is not None and steps and (not evals or evals[-1] < steps):
+        metrics.append({"event": "eval", "step": steps, "split": "val", **outcome.harness})
+    return outcome
 
 
 def _shared_tokens(request: TrainRequest) -> tuple[dict[str, str], list[Path]]:

@@ -14,8 +14,9 @@ import pytest
 
 from magnet.sandboxes import probe
 from magnet.tools.bitnet.train import TrainRequest, train
+from magnet.tools.harness.config import ExperimentConfig
 from magnet.tools.harness.evaluate import evaluate_run
-from magnet.tools.harness.experiment import run_training
+from magnet.tools.harness.experiment import ExperimentRequest, run_experiment, run_training
 from tests.conftest import TINY
 
 ISOLATED = [lvl for lvl in ("bwrap", "unshare") if probe(lvl)[0]]
@@ -90,6 +91,18 @@ def test_training_in_the_sandbox_matches_training_outside(tmp_path):
     losses = [m["loss"] for m in streamed if m["event"] == "train"]
     lines = (outside.run_dir / "metrics.jsonl").read_text().splitlines()
     assert losses == [r["loss"] for r in map(json.loads, lines) if r["event"] == "train"]
+
+
+def test_an_experiment_is_evaluated_once_at_its_end_by_the_harness_not_the_trainer(tmp_path):
+    config = ExperimentConfig.build("lm", "shakespeare", {**TINY, "eval_every": 4}, steps=6)
+    outcome = run_experiment(ExperimentRequest(config=config), tmp_path / "w")
+    assert outcome.sandbox.status == "ok", outcome.sandbox.stderr_tail
+    evals = [m for m in outcome.sandbox.metrics if m["event"] == "eval"]
+    assert [m["step"] for m in evals] == [4, 6]  # the trainer's at 4, the harness's at 6
+    assert evals[-1]["bits_per_byte"] == outcome.harness["bits_per_byte"]
+    written = (outcome.run_dir / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(r)["step"] for r in written if '"eval"' in r] == [4]
+    assert json.loads((outcome.run_dir / "result.json").read_text())["val"] == {}
 
 
 def test_a_diverging_experiment_is_reported_as_diverged(tmp_path):
