@@ -1,7 +1,8 @@
 """What the nodes use besides the state: stores, the LLM, the sandbox's limits, the ledger.
 
 The same graph runs with a scripted LLM in tests; `progress` and `chain` are how the CLI
-shows a training run and where contributions are sent.
+shows a training run and where contributions are sent. `progress` may be entered by several
+runs at once (one per worker).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Deps:
     progress: Callable[[str, int], AbstractContextManager] = lambda exp_id, steps: nullcontext()
     chain: Any = None  # a tools.chain.ledger.Ledger: record sends the outbox there; None: kept
     _policies: dict = field(default_factory=dict, repr=False)
+    _workers: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def memory(self):
@@ -57,3 +59,13 @@ class Deps:
                 rules=state.settings.policy == "llm",
             )
         return self._policies[sid]
+
+    def workers(self, state: ResearchState):
+        """The session's pool of workers (tools/workers.py), made once per process: its runs
+        in flight live here, their launches in the state."""
+        from magnet.tools.workers import Workers
+
+        sid = state.session_id
+        if sid not in self._workers:
+            self._workers[sid] = Workers(state.settings.workers)
+        return self._workers[sid]

@@ -1,16 +1,24 @@
 """The research loop as a LangGraph StateGraph over ResearchState; compiled by the caller.
 
-    intake → (review_data →) data → baselines → decide → plan → review ⟲ → run → evaluate
-                                                 ↑  ↑ └→ report  │       │              ↓
-                                                 │  └────────────┘       │           analyze
-                                                 │   (nothing to propose; reject, respond:  ↓
-                                                 │    a rejected idea via remember)    remember
-                                                 └──────────────── record ←──────────────┘
+    intake → (review_data →) data → baselines → decide → plan → review ⟲ → run
+                                                 ↑ │ ↑ └→ report  │         │ (a worker is free:
+                                                 │ │ └────────────┘         │  decide again)
+                                                 │ │ (nothing to propose;   ↓
+                                                 │ │  reject, respond)    collect → evaluate
+                                                 │ └─ (wait) ───────────→    ↑         ↓
+                                                 │                                  analyze
+                                                 │    (a rejected idea: review → remember) ↓
+                                                 └──────────────── record ←──────── remember
+
+run starts the approved experiment on a worker and returns: with a worker still free,
+decide chooses the next one at once (settings.workers runs in flight at most); collect waits
+for the first of them to finish and hands it to evaluate. With one worker every run is
+collected as soon as it starts, as before pools existed.
 
 Each node is agent/nodes/<node>.py: `node(state, deps) -> (update, text)`; the wrapper here
 writes the text as the node's line in the session's trace. Side effects happen in data, run,
-remember and record only, and each is safe to repeat after a resume (the experiment resumes
-from its checkpoint; memory, the outbox and the policy are keyed by experiment id).
+collect, remember and record only, and each is safe to repeat after a resume (an experiment
+resumes from its checkpoint; memory, the outbox and the policy are keyed by experiment id).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from magnet.agent.goal import GENERATE
 from magnet.agent.llm_calls import trace_call
 from magnet.agent.nodes.analyze import analyze
 from magnet.agent.nodes.baselines import baselines
+from magnet.agent.nodes.collect import collect
 from magnet.agent.nodes.data import data
 from magnet.agent.nodes.decide import decide
 from magnet.agent.nodes.evaluate import evaluate
@@ -38,8 +47,8 @@ from magnet.agent.nodes.run import run
 from magnet.agent.state import ResearchState
 
 NODES = [
-    intake, review_data, data, baselines, plan, review, run, evaluate, analyze, remember, record,
-    decide, report,
+    intake, review_data, data, baselines, plan, review, run, collect, evaluate, analyze, remember,
+    record, decide, report,
 ]  # fmt: skip
 
 
@@ -54,12 +63,13 @@ def build_graph(deps: Deps) -> StateGraph:
     g.add_edge("baselines", "decide")
     g.add_conditional_edges("plan", _planned, ["review", "decide"])
     g.add_conditional_edges("review", _reviewed, ["run", "remember", "decide"])
-    g.add_edge("run", "evaluate")
+    g.add_conditional_edges("run", _started, ["decide", "collect"])
+    g.add_edge("collect", "evaluate")
     g.add_edge("evaluate", "analyze")
     g.add_edge("analyze", "remember")
     g.add_conditional_edges("remember", _ran, ["record", "decide"])
     g.add_edge("record", "decide")
-    g.add_conditional_edges("decide", _stopped("plan"), ["plan", "report"])
+    g.add_conditional_edges("decide", _decided, ["plan", "collect", "report"])
     g.add_edge("report", END)
     return g
 
@@ -68,8 +78,16 @@ def _needs_data_review(state: ResearchState) -> str:
     return "review_data" if state.spec.dataset == GENERATE else "data"
 
 
-def _stopped(otherwise: str):
-    return lambda state: "report" if state.stop_reason else otherwise
+def _decided(state: ResearchState) -> str:
+    """The report when stopping; collect when the next move waits on a run in flight."""
+    if state.stop_reason:
+        return "report"
+    return "collect" if state.move is not None and state.move.kind == "wait" else "plan"
+
+
+def _started(state: ResearchState) -> str:
+    """decide again while a worker is free; else collect waits for a run to finish."""
+    return "decide" if len(state.running) < state.settings.workers else "collect"
 
 
 def _planned(state: ResearchState) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -98,6 +99,14 @@ def research_command(
         ),
     ] = "local",
     chain_id: Annotated[int | None, typer.Option(help="refuse an RPC on another chain")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="experiments run at once, each with its share of the cores (the scale-up "
+            "gets them all); the plan holds that many more runs",
+        ),
+    ] = 1,
 ) -> None:
     """Start a research session on GOAL and run it to a report (or to the first review).
 
@@ -129,6 +138,7 @@ def research_command(
         scaleup=scale_up,
         llm_optional=llm_optional,
         policy=policy,
+        workers=workers,
     )
     runner = _runner(model, api_base, _ledger(chain, chain_id))
     sid, card = runner.start(goal, settings, data=data)
@@ -313,22 +323,44 @@ def _runner(model: str | None, api_base: str | None, ledger=None):
     return runner
 
 
-@contextmanager
-def _training_bar(exp_id: str, steps: int):
-    """A progress bar on stderr while an experiment trains; gone when it ends (rich draws
-    nothing when stderr is not a terminal)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+class _TrainingBars:
+    """One progress display on stderr for the experiments training at once (rich allows one
+    live display): a bar each while it trains, the display gone when the last ends (rich
+    draws nothing when stderr is not a terminal)."""
 
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console.err, transient=True) as bar:
-        task = bar.add_task(f"{exp_id} training", total=steps)
+    def __init__(self) -> None:
+        self.lock, self.bars, self.open = threading.Lock(), None, 0
+
+    @contextmanager
+    def __call__(self, exp_id: str, steps: int):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        with self.lock:
+            if not self.open:
+                columns = ("{task.description}", BarColumn(), MofNCompleteColumn())
+                columns += (TimeElapsedColumn(),)
+                self.bars = Progress(*columns, console=console.err, transient=True)
+                self.bars.start()
+            self.open += 1
+            bars = self.bars
+            task = bars.add_task(f"{exp_id} training", total=steps)
 
         def on_metric(record: dict) -> None:
             if record.get("event") == "train":
                 loss = f"loss {record['loss']:.3f}" if "loss" in record else ""
-                bar.update(task, completed=record["step"], description=f"{exp_id} {loss}")
+                bars.update(task, completed=record["step"], description=f"{exp_id} {loss}")
 
-        yield on_metric
+        try:
+            yield on_metric
+        finally:
+            with self.lock:
+                bars.remove_task(task)
+                self.open -= 1
+                if not self.open:
+                    bars.stop()
+
+
+_training_bar = _TrainingBars()
 
 
 def _runner_for(session_id: str):

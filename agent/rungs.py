@@ -20,7 +20,7 @@ rung, is scaled up from its own trained weights with the rest of the budget, onc
 
 from __future__ import annotations
 
-from magnet.agent.state import Experiment, Move, ResearchState
+from magnet.agent.state import Experiment, Launch, Move, ResearchState
 from magnet.tools.search.schedule import (
     ETA,
     BudgetError,
@@ -64,7 +64,7 @@ def schedule_update(state: ResearchState) -> tuple[Schedule, str] | None:
 
 def closed_first_rung(state: ResearchState) -> Schedule:
     """Rung 0 closed at what it ran (at least one run): nothing untried was left to add."""
-    ran = sum(e.rung == 0 for e in state.experiments)
+    ran = sum(e.rung == 0 for e in state.experiments) + len(in_flight(state, 0))
     return state.schedule.with_first_rung(max(ran, 1))
 
 
@@ -76,17 +76,22 @@ def make_schedule(state: ResearchState) -> Schedule:
 
     settings, spec = state.settings, state.spec
     budget_s = settings.budget.wall_minutes * 60 - state.elapsed_s - RESERVE_S
-    cap, spf = settings.budget.max_experiments, seconds_per_flop()
+    cap, spf, workers = settings.budget.max_experiments, seconds_per_flop(), settings.workers
     if spec.search_task == "diloco":  # a specialist per domain, at the steps given
         train_s = _default_flops(state, settings.steps or DILOCO_STEPS) * spf * len(spec.domains)
-        schedule = plan_for_unit(max(budget_s, 1), ESTIMATED_OVERHEAD_S, train_s, 0.0, cap)
+        schedule = plan_for_unit(
+            max(budget_s, 1), ESTIMATED_OVERHEAD_S, train_s, 0.0, cap, workers=workers
+        )
     elif settings.steps is not None:
         flops = _default_flops(state, settings.steps)
         schedule = plan_for_unit(
-            max(budget_s, 1), ESTIMATED_OVERHEAD_S, flops * spf, settings.scaleup, cap
-        ).model_copy(update={"unit_flops": flops})
+            max(budget_s, 1), ESTIMATED_OVERHEAD_S, flops * spf, settings.scaleup, cap,
+            workers=workers,
+        ).model_copy(update={"unit_flops": flops})  # fmt: skip
     else:
-        schedule = plan_schedule(max(budget_s, 1), ESTIMATED_OVERHEAD_S, settings.scaleup, cap)
+        schedule = plan_schedule(
+            max(budget_s, 1), ESTIMATED_OVERHEAD_S, settings.scaleup, cap, workers
+        )
         schedule = schedule.model_copy(update={"unit_flops": schedule.unit_train_s / spf})
     return schedule.model_copy(update={"start_s": state.elapsed_s})
 
@@ -105,6 +110,9 @@ def measured_schedule(state: ResearchState) -> Schedule | None:
     runs = [e for e in state.experiments if e.rung >= 0]
     spent_train = sum(e.train_s or 0 for e in runs)
     overhead = max(0.0, (state.elapsed_s - schedule.start_s - spent_train) / max(len(runs), 1))
+    if settings.workers > 1:  # the agent's turns overlap the other runs: a run's own seconds
+        measured = measured_runs(state)
+        overhead = sum(e.seconds - e.train_s + e.harness_s for e in measured) / len(measured)
     unit_train_s = schedule.unit_flops * spf
     off = unit_train_s / schedule.unit_train_s
     cap = settings.budget.max_experiments
@@ -114,15 +122,16 @@ def measured_schedule(state: ResearchState) -> Schedule | None:
     if estimated and not 1 / UNIT_TOLERANCE < off < UNIT_TOLERANCE:
         left = schedule.start_s + schedule.budget_s - state.elapsed_s
         try:
-            remade = plan_schedule(left, overhead, schedule.scaleup, cap)
+            remade = plan_schedule(left, overhead, schedule.scaleup, cap, settings.workers)
         except BudgetError:
             return None  # the caps end the search: what ran stands
         update = {"unit_flops": remade.unit_train_s / spf, "start_s": state.elapsed_s}
         return remade.model_copy(update=update | {"measured": True})
     try:
         remade = plan_for_unit(
-            schedule.budget_s, overhead, unit_train_s, schedule.scaleup, cap, len(schedule.rungs)
-        )
+            schedule.budget_s, overhead, unit_train_s, schedule.scaleup, cap,
+            len(schedule.rungs), settings.workers,
+        )  # fmt: skip
     except BudgetError:  # what ran took the search's share: the caps end it
         return schedule.model_copy(update={"measured": True})
     ran = sum(e.rung == 0 for e in state.experiments)
@@ -187,12 +196,16 @@ def expert_flops(state: ResearchState) -> float | None:
 
 
 def next_move(state: ResearchState) -> Move:
+    if any(x.kind == "scaleup" for x in state.running):
+        return Move(kind="wait", reason="the scale-up is running")
     reason = search_over(state)
     if reason is None:
         move = _search_move(state)
         if move is not None:
             return move
         reason = "every rung is done"
+    if state.running:  # the scale-up picks its winner, and the end reports, from every run
+        return Move(kind="wait", reason=f"{reason}; {len(state.running)} in flight")
     winner = _winner(state)
     if state.schedule.scaleup and winner is not None and not _scaled(state):
         rung = len(state.schedule.rungs)  # a phase of its own, after the last rung
@@ -210,6 +223,7 @@ def search_over(state: ResearchState) -> str | None:
     if best and spec.target is not None and spec.objective.reached(best.value, spec.target):
         return f"target reached: {spec.metric} {best.value:.4g}"
     searched, schedule = [e for e in done if e.kind != "scaleup"], state.schedule
+    searched += [x for x in state.running if x.kind != "scaleup"]
     cap = budget.max_experiments
     if cap is not None and len(searched) >= cap - (1 if schedule.scaleup else 0):
         return f"experiment budget spent ({len(done)})"
@@ -232,27 +246,30 @@ def _search_move(state: ResearchState) -> Move | None:
         if move := _promotion(state, rung, so_far=True):
             return move
     ran = [e for e in state.experiments if e.rung == 0]
-    if len(ran) < rungs[0].configs:
-        return Move(kind="seed" if _seeds_short(ran) else "search", reason="rung 0")
+    flying = in_flight(state, 0)
+    if len(ran) + len(flying) < rungs[0].configs:
+        seeds = sum(x.kind == "baseline" for x in flying)
+        return Move(kind="seed" if _seeds_short(ran, seeds) else "search", reason="rung 0")
     for rung in range(1, len(rungs)):
         if move := _promotion(state, rung, so_far=False):
             return move
     return None
 
 
-def _seeds_short(rung0: list[Experiment]) -> bool:
-    """Whether rung 0 needs another seed: until BASELINE_SEEDS ran, and one more in place of
-    a seed stuck on one class beside one that learnt (their gap is not the seeds' spread;
-    when every seed is stuck, the default learns nothing at this compute and 0 is right)."""
+def _seeds_short(rung0: list[Experiment], flying: int = 0) -> bool:
+    """Whether rung 0 needs another seed: until BASELINE_SEEDS ran or are running (`flying`),
+    and one more in place of a seed stuck on one class beside one that learnt (their gap is
+    not the seeds' spread; when every seed is stuck, the default learns nothing at this
+    compute and 0 is right)."""
     seeds = [e for e in rung0 if e.kind == "baseline"]
     learnt = sum(not e.stuck for e in seeds)
-    mixed = 0 < learnt < BASELINE_SEEDS and len(seeds) == BASELINE_SEEDS
-    return len(seeds) < BASELINE_SEEDS or mixed
+    mixed = 0 < learnt < BASELINE_SEEDS and len(seeds) == BASELINE_SEEDS and not flying
+    return len(seeds) + flying < BASELINE_SEEDS or mixed
 
 
 def _promotion(state: ResearchState, rung: int, so_far: bool) -> Move | None:
     """The best run of rung - 1 that `rung` should retrain and has not, if it has room."""
-    ran = [e for e in state.experiments if e.rung == rung]
+    ran = [*(e for e in state.experiments if e.rung == rung), *in_flight(state, rung)]
     if len(ran) >= state.schedule.rungs[rung].configs:
         return None
     parents = {e.parent for e in ran} | set(state.declined)
@@ -260,6 +277,12 @@ def _promotion(state: ResearchState, rung: int, so_far: bool) -> Move | None:
     if not left:
         return None
     return Move(kind="promote", rung=rung, parent=left[0], reason=f"rung {rung}")
+
+
+def in_flight(state: ResearchState, rung: int) -> list[Launch]:
+    """The runs of `rung` in flight at the schedule's unit: they hold their slots."""
+    unit = unit_flops(state)
+    return [x for x in state.running if x.rung == rung and x.unit_flops == unit]
 
 
 def promoted(state: ResearchState, rung: int, so_far: bool = False) -> list[Experiment]:

@@ -72,6 +72,9 @@ class Settings(BaseModel):
         description="llm: the LLM picks among the failure rules' and TPE's candidates; tpe or "
         "random: that sampler alone, no rules and no LLM (the baselines a session must beat)",
     )
+    workers: int = Field(
+        1, ge=1, description="experiments run at once, each on its share of the cores"
+    )
 
 
 class ResearchSpec(BaseModel):
@@ -205,10 +208,37 @@ class Experiment(BaseModel):
         return self.harness is not None and one_class(self.harness)
 
 
-class Move(BaseModel):
-    """What decide chose to run next (agent/rungs.py); plan makes it a proposal."""
+class Launch(BaseModel):
+    """An approved experiment on a worker, from run until collect takes its outcome: what
+    the Experiment will say of it, and the request that (re)starts it after a resume."""
 
-    kind: Literal["seed", "search", "promote", "scaleup", "stop"]
+    id: str
+    kind: ExperimentKind
+    rung: int
+    parent: str | None = None
+    warm: bool = False
+    hypothesis: str = ""
+    diff: dict[str, Scalar]
+    config: dict[str, Scalar]
+    work_dir: Path = Field(description="the experiment's work dir (its run dir inside)")
+    data: str | None = None
+    steps: int | None = None
+    flops: float | None = None
+    unit_flops: float | None = Field(None, description="the schedule's unit when it started")
+    request: dict = Field({}, description="the ExperimentRequest, as JSON")
+    limits: dict | None = Field(None, description="the sandbox's Limits, as JSON")
+    refused: str | None = Field(None, description="the trainer's words for a config never run")
+
+    @property
+    def number(self) -> int:
+        return int(self.id.rsplit("-", 1)[1])
+
+
+class Move(BaseModel):
+    """What decide chose to run next (agent/rungs.py); plan makes it a proposal. `wait`: the
+    next step needs a run still in flight to finish first."""
+
+    kind: Literal["seed", "search", "promote", "scaleup", "wait", "stop"]
     rung: int = 0
     parent: Experiment | None = Field(None, description="promote, scaleup: the run retrained")
     reason: str = ""
@@ -239,6 +269,7 @@ class ResearchState(BaseModel):
     card: DatasetCard | None = None
     baselines: list[Baseline] = Field([], description="classical anchors on the same splits")
     schedule: Schedule | None = Field(None, description="rungs and scale-up, fixed at the start")
+    planned_at: int = Field(-1, description="the finished runs the schedule was last checked at")
     declined: list[str] = Field([], description="experiments the reviewer would not retrain")
     accepted_rung: int | None = Field(None, description="a rung the reviewer accepted whole")
     tokens: int = Field(0, description="LLM tokens used")
@@ -254,7 +285,8 @@ class ResearchState(BaseModel):
     review: ReviewReply | None = None
     remaining_seconds: float = 0.0
     elapsed_s: float = Field(0.0, description="the session's working seconds: its nodes' time")
-    current: Experiment | None = Field(None, description="between run and record")
+    running: list[Launch] = Field([], description="started, not yet collected")
+    current: Experiment | None = Field(None, description="between collect and record")
     stop_reason: str | None = None
     report: str | None = None
 
@@ -266,6 +298,11 @@ class ResearchState(BaseModel):
         if base is None:
             base = self.best.config if self.best else {}
         return change, {**base, **change, **fixed}
+
+    @property
+    def next_number(self) -> int:
+        """The number the next experiment gets: those finished and those in flight."""
+        return len(self.experiments) + len(self.running)
 
     def session_dir(self, home: Path) -> Path:
         return home / "sessions" / self.session_id
@@ -305,6 +342,7 @@ SERIALIZED = [
         "Proposal",
         "ReviewReply",
         "Experiment",
+        "Launch",
         "Move",
         "Best",
         "Expert",

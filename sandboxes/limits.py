@@ -76,8 +76,8 @@ class PidsCgroup:
                 if x.split(":")[1] == "pids"
             )
             parent = PIDS_ROOT / line.split(":", 2)[2].lstrip("/")
-            _remove_empty(parent.glob("magnet-*"))  # left behind by a harness that was killed
-            path = parent / f"magnet-{uuid.uuid4().hex[:12]}"
+            _remove_empty(_stale(parent))
+            path = parent / f"magnet-{os.getpid()}-{uuid.uuid4().hex[:12]}"
             path.mkdir()
             self.path = path
             (path / "pids.max").write_text(str(max_processes))
@@ -153,6 +153,17 @@ def _user_tasks() -> int:
             if entry.name.isdigit() and entry.stat().st_uid == uid:
                 count += len(os.listdir(entry / "task"))
     return count
+
+
+def _stale(parent: Path) -> list[Path]:
+    """Our cgroups left behind by a harness that was killed: those of a process that is gone
+    (a live one's, made by another thread a moment ago and still empty, are not)."""
+    stale = []
+    for path in parent.glob("magnet-*"):
+        pid = path.name.split("-")[1]
+        if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+            stale.append(path)
+    return stale
 
 
 def _remove_empty(cgroups) -> None:

@@ -1,5 +1,5 @@
 """decide: what comes next, as the session's schedule says (agent/rungs.py): a seed, a
-rung-0 idea, a promotion, the scale-up, or the end.
+rung-0 idea, a promotion, the scale-up, the end, or to wait for a run in flight (collect).
 
 Reads: spec (target), settings (budget), schedule, experiments, tokens, best, declined, review
 (a declined promotion or scale-up). The first call makes the schedule from the budget (a
@@ -10,8 +10,10 @@ hit: experiments, the search's share of the wall minutes, LLM tokens) and there 
 scale up.
 A unit chosen from an estimate that the first run shows to be more than twice off is chosen
 again before the second run starts; the runs at the old unit leave the rungs (rung -1).
-Writes: schedule, move, declined, review (consumed), experiments (a superseded unit's runs);
-stop_reason when stopping. Next: plan, or report when stopping.
+The schedule is looked at again once per finished run, not at each decide a free worker
+brings.
+Writes: schedule, planned_at, move, declined, review (consumed), experiments (a superseded
+unit's runs); stop_reason when stopping. Next: plan, collect (wait), or report when stopping.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ def decide(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         return {"stop_reason": reason}, reason
     update: dict = {"review": None, **_declined(state)}
     try:
-        made = schedule_update(state)
+        made = schedule_update(state) if state.planned_at != len(state.experiments) else None
     except BudgetError as e:
         return {**update, "stop_reason": str(e)}, str(e)
+    update["planned_at"] = len(state.experiments)
     if made is not None:
         update["schedule"], text = made
         update["experiments"] = superseded(state, made[0])

@@ -23,7 +23,7 @@ from magnet.tools.search.policy import Candidate
 
 
 def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    move, n = state.move, len(state.experiments)
+    move, n = state.move, state.next_number
     update = {"feedback": [], "move": None, "proposal": None}  # each is for this plan only
     if move is None:  # a session checkpointed in plan before decide chose moves
         return update, "nothing to plan yet: decide chooses the next move"
@@ -36,7 +36,7 @@ def plan(state: ResearchState, deps: Deps) -> tuple[dict, str]:
 
 def _proposal(state: ResearchState, move: Move) -> Proposal:
     """The seed, promotion or scale-up a move names: no choice to make, no LLM."""
-    n, parent, unit_s = len(state.experiments), move.parent, state.schedule.unit_s
+    n, parent, unit_s = state.next_number, move.parent, state.schedule.unit_s
     if move.kind == "seed":
         return Proposal(
             kind="baseline",
@@ -71,10 +71,12 @@ def _proposal(state: ResearchState, move: Move) -> Proposal:
 def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
     """A rung-0 idea: first the config sized for the expert's compute, then the LLM's pick
     among the policy's candidates; never one already tried."""
-    n, spec = len(state.experiments), state.spec
+    n, spec = state.next_number, state.spec
+    running = [x.config for x in state.running]
 
-    def tried(diff: dict):  # this session's runs too: remember precedes record
-        return deps.memory.already_tried(state.compose(diff)[1], spec.task, spec.dataset)
+    def tried(diff: dict):  # this session's runs too (remember precedes record), and in flight
+        config = state.compose(diff)[1]
+        return config in running or deps.memory.already_tried(config, spec.task, spec.dataset)
 
     if sized := _sized(state, deps, tried):
         update["proposal"] = sized

@@ -49,8 +49,7 @@ def _rejection(state: ResearchState):
     spec, proposal = state.spec, state.proposal
     config = state.compose(proposal.config_diff)[1]
     finding = Finding(
-        id=f"{state.session_id}-{len(state.experiments):03d}-rejected-"
-        + canonical_sha256(config)[:8],
+        id=f"{state.session_id}-{state.next_number:03d}-rejected-" + canonical_sha256(config)[:8],
         session_id=state.session_id,
         goal=state.goal,
         dataset=spec.dataset,
@@ -61,4 +60,4 @@ def _rejection(state: ResearchState):
         verdict="rejected",
         analysis=f"rejected by the reviewer: {state.review.text or 'no reason given'}",
     )
-    return finding, f"exp {len(state.experiments)} · rejected, in memory: {proposal.hypothesis}"
+    return finding, f"exp {state.next_number} · rejected, in memory: {proposal.hypothesis}"

@@ -1,4 +1,4 @@
-"""run: the reviewed proposal as an experiment in the sandbox (sandboxes/experiment.py).
+"""run: the reviewed proposal started as an experiment in the sandbox, on a free worker.
 
 Reads: proposal, best, settings (fixed), spec, schedule, elapsed_s. Every training
 experiment of rung r gets the schedule's unit of compute times the rung's units
@@ -7,28 +7,31 @@ the steps. A promotion retrains its parent's config from scratch; the scale-up s
 its parent's trained weights and gets the steps the rest of the budget buys at the rate this
 session's runs measured. A change of `merge` alone in a DiLoCo session re-merges the best
 run's specialists (kind remerge); `augment=N` for a classifier first has the LLM write N
-training examples for the best run's misclassified val texts.
-Writes: current (the experiment: config, outcome, harness metrics). A resumed run continues
-from the experiment's checkpoint. Next: evaluate.
+training examples for the best run's misclassified val texts. With several workers each run
+gets its share of the cores; the scale-up, which runs alone, all of them.
+Writes: running (the launch: what the experiment is, and the request that starts it). Next:
+decide while a worker is free, else collect, which waits for a run to finish.
 """
 
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
+from magnet.agent.nodes.collect import start
 from magnet.agent.rungs import DILOCO_STEPS, measured_runs, measured_seconds_per_flop, unit_flops
-from magnet.agent.state import Experiment, ResearchState
+from magnet.agent.state import Experiment, Launch, ResearchState
 from magnet.tools.harness.config import ExperimentConfig
+from magnet.tools.workers import threads_per_worker
 
 
 def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     from magnet.tools.errors import ConfigError
-    from magnet.tools.harness.experiment import ExperimentRequest, run_experiment
+    from magnet.tools.harness.experiment import ExperimentRequest
 
     spec, proposal, best = state.spec, state.proposal, state.best
     parent = next((e for e in state.experiments if e.id == proposal.parent), None)
     # a promotion or scale-up runs its own config, with what a reviewer edited
     diff, config = state.compose(proposal.config_diff, parent.config if parent else None)
-    n = len(state.experiments)
+    n = state.next_number
     exp_id, work = f"{state.session_id}-{n:03d}", state.session_dir(deps.home) / f"exp-{n:03d}"
     remerge = spec.search_task == "diloco" and set(diff) == {"merge"} and best is not None
     warm = _warm_start(state, parent, config) if proposal.kind == "scaleup" else {}
@@ -47,48 +50,31 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         config=built.with_steps(steps),
         domains=spec.domains,
         remerge=best.run_dir if remerge else None,
+        # the scale-up runs alone: every core
+        threads=None if proposal.kind == "scaleup" else threads_per_worker(state.settings.workers),
     )
-    with deps.progress(exp_id, steps) as on_metric:
-        limits = _limits(state, deps, flops)
-        outcome = run_experiment(request, work, limits, on_metric=on_metric)
-    exp = Experiment(
-        id=exp_id,
+    limits = _limits(state, deps, flops)
+    launch = _launch(state, exp_id, work, diff, config) | dict(
         kind="remerge" if remerge else proposal.kind,
-        rung=proposal.rung,
-        parent=proposal.parent,
         warm=bool(warm),
-        hypothesis=proposal.hypothesis,
-        diff=diff,
-        config=config,
-        status=outcome.sandbox.status,
-        value=(outcome.harness or {}).get(spec.metric),
-        harness=outcome.harness,
-        seconds=outcome.sandbox.wall_s,
-        train_s=next(
-            (m["elapsed_s"] for m in reversed(outcome.sandbox.metrics) if "elapsed_s" in m), None
-        ),
-        harness_s=outcome.harness_s,
-        run_dir=outcome.run_dir,
         data=data,
-        precision=outcome.precision,
         steps=steps,
         flops=flops,
-        sandbox=outcome.sandbox,
+        request=request.model_dump(mode="json"),
+        limits=limits.model_dump(mode="json") if limits else None,
     )
+    launch = Launch.model_validate(launch)
+    start(deps, state, launch)
     compute = f" · {steps} steps, {flops:.3g} FLOPs" if flops else ""
-    precision = f" · {exp.precision}" if exp.precision else ""
-    warm_text = f" · from exp {parent.number}'s weights" if exp.warm else ""
-    text = f"{exp.label} · {exp.status} · {exp.seconds:.0f} s{compute}{precision}{warm_text}"
-    return {"current": exp}, text
+    at_once = f" · {len(state.running) + 1} of {state.settings.workers} running" * (
+        state.settings.workers > 1
+    )
+    return {"running": [*state.running, launch]}, f"exp {n} · started{compute}{at_once}"
 
 
-def _refused(state: ResearchState, exp_id: str, work, diff: dict, config: dict, error: str):
-    """A config the trainer would refuse (a search value beside a --set one it does not fit):
-    a failed experiment, diagnosed as the crash it would be, that never starts a sandbox."""
-    from magnet.tools.harness.failures import refused
-
+def _launch(state: ResearchState, exp_id: str, work, diff: dict, config: dict) -> dict:
     proposal = state.proposal
-    exp = Experiment(
+    return dict(
         id=exp_id,
         kind=proposal.kind,
         rung=proposal.rung,
@@ -96,11 +82,17 @@ def _refused(state: ResearchState, exp_id: str, work, diff: dict, config: dict, 
         hypothesis=proposal.hypothesis,
         diff=diff,
         config=config,
-        status="failed",
-        run_dir=work,
-        diagnosis=refused(error),
+        work_dir=work,
+        unit_flops=unit_flops(state),
     )
-    return {"current": exp}, f"{exp.label} · failed · not started: {error}"
+
+
+def _refused(state: ResearchState, exp_id: str, work, diff: dict, config: dict, error: str):
+    """A config the trainer would refuse (a search value beside a --set one it does not fit):
+    a launch that never starts a sandbox; collect makes it a failed experiment, diagnosed as
+    the crash it would be."""
+    launch = Launch.model_validate(_launch(state, exp_id, work, diff, config) | {"refused": error})
+    return {"running": [*state.running, launch]}, f"exp {launch.number} · not started: {error}"
 
 
 def _equal_compute(state: ResearchState, config: ExperimentConfig) -> tuple[int, float | None]:

@@ -48,15 +48,19 @@ def test_fixed_settings_set_the_reference():
 
 def test_a_config_the_trainer_refuses_fails_with_its_words_and_starts_nothing(tmp_path):
     from magnet.agent.deps import Deps
+    from magnet.agent.nodes.collect import collect
     from magnet.agent.nodes.run import run
     from magnet.agent.state import Proposal
 
     state = _state({"n_kv_heads": 4}).model_copy(
         update={"proposal": Proposal(kind="planned", hypothesis="h", config_diff={"n_heads": 2})}
     )
-    update, text = run(state, Deps(home=tmp_path, llm=None, traces=None))
+    deps = Deps(home=tmp_path, llm=None, traces=None)
+    update, text = run(state, deps)
+    assert "not started" in text and len(update["running"]) == 1
+    update, text = collect(state.model_copy(update=update), deps)  # at once: nothing ran
     exp = update["current"]
-    assert exp.status == "failed" and exp.sandbox is None and not exp.ok
+    assert exp.status == "failed" and exp.sandbox is None and not exp.ok and not update["running"]
     assert exp.diagnosis.kind == "crash" and "n_kv_heads must divide" in exp.diagnosis.summary
     assert exp.config == {"n_heads": 2, "n_kv_heads": 4} and "not started" in text
     assert not (tmp_path / "sessions").exists()  # no run directory was made

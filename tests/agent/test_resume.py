@@ -29,14 +29,14 @@ from magnet.agent.session import SessionRunner
 from magnet.agent.state import Budget, Settings
 runner = SessionRunner(Path(sys.argv[1]), Llm("openai/scripted"))
 runner.start("write like Shakespeare", Settings(approve="auto", budget=Budget(max_experiments=3),
-             fixed={settings!r}, steps=120, scaleup=0))
+             fixed={settings!r}, steps=120, scaleup=0, workers={workers}))
 """
 
 
 @pytest.mark.integration
 def test_a_killed_session_resumes_without_losing_or_repeating_work(tmp_path, scripted_llm):
     home = tmp_path / "home"
-    code = textwrap.dedent(STARTER).format(intake=INTAKE, settings=SETTINGS)
+    code = textwrap.dedent(STARTER).format(intake=INTAKE, settings=SETTINGS, workers=1)
     proc = subprocess.Popen([sys.executable, "-c", code, str(home)])
     in_flight = None
     deadline = time.time() + 240
@@ -70,4 +70,37 @@ def test_a_killed_session_resumes_without_losing_or_repeating_work(tmp_path, scr
     steps = [r.step for r in RunDir(in_flight / "run").metrics() if r.event == "train"]
     assert steps == list(range(1, 121))  # resumed from its checkpoint: no gap, no repeat
     assert state.settings.budget.max_experiments == 3 and state.stop_reason
+    assert [r.kind for r in runner.deps.outbox.rows(sid)].count("experiment") == 3
+
+
+@pytest.mark.integration
+def test_a_session_killed_with_two_runs_in_flight_runs_each_once(tmp_path, scripted_llm):
+    """kill -9 while the third experiment trains beside another: every finished run is kept,
+    every unfinished one continues from its checkpoint, none runs twice."""
+    home = tmp_path / "home"
+    code = textwrap.dedent(STARTER).format(intake=INTAKE, settings=SETTINGS, workers=2)
+    proc = subprocess.Popen([sys.executable, "-c", code, str(home)])
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if list(home.glob("sessions/*/exp-002/run/checkpoint.safetensors")):
+            break
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    [session] = home.glob("sessions/*")
+    results = {p.parents[1].name: p.stat().st_mtime for p in session.glob("exp-*/run/result.json")}
+    assert "exp-002" not in results and len(results) >= 1  # one finished, one in flight or two
+
+    scripted_llm(PLAN)
+    runner = SessionRunner(home, Llm("openai/scripted"))
+    sid = runner.traces.sessions()[0].id
+    assert runner.resume(sid) is None and runner.finished(sid)
+    state = runner.state(sid)
+    assert sorted(e.number for e in state.experiments) == [0, 1, 2] and not state.running
+    assert all(e.status == "ok" for e in state.experiments)
+    for name, mtime in results.items():  # a finished run was not run again
+        assert (session / name / "run" / "result.json").stat().st_mtime == mtime
+    for e in state.experiments:  # each trained its 120 steps once: no gap, no repeat
+        steps = [r.step for r in RunDir(e.run_dir).metrics() if r.event == "train"]
+        assert steps == list(range(1, 121)), e.id
     assert [r.kind for r in runner.deps.outbox.rows(sid)].count("experiment") == 3

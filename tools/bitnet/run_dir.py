@@ -54,6 +54,7 @@ class TrainResult(BaseModel):
     elapsed_s: float
     tokens: int
     tokens_per_s: float
+    threads: int | None = Field(None, description="torch's intra-op threads as it trained")
     train_loss: float
     val: dict = Field(description="harness metrics on the validation split at the end")
     primary_metric: str

@@ -165,6 +165,7 @@ def _run(cfg: TrainConfig, task, run_dir: Path, on_event, final_eval: bool) -> T
         elapsed_s=outcome.elapsed_s,
         tokens=outcome.tokens,
         tokens_per_s=outcome.tokens / max(outcome.elapsed_s, 1e-9),
+        threads=torch.get_num_threads(),
         train_loss=outcome.train_loss,
         val=outcome.val,
         primary_metric=task.primary,

@@ -50,6 +50,9 @@ class ExperimentRequest(BaseModel):
     config: ExperimentConfig
     domains: list[str] = Field([], description="2+: a specialist each, merged with DiLoCo")
     remerge: Path | None = Field(None, description="merge this DiLoCo run's specialists again")
+    threads: int | None = Field(
+        None, ge=1, description="the trainer's torch threads (a worker's share); None: all cores"
+    )
 
 
 class ExperimentOutcome(BaseModel):
@@ -73,7 +76,7 @@ def run_experiment(
     if len(request.domains) >= 2:
         return _specialists(request, work_dir, limits, on_metric)
     train = TrainRequest(config=request.config.train, final_eval=False)  # the harness scores it
-    return run_training(train, work_dir, limits, on_metric=on_metric)
+    return run_training(train, work_dir, limits, on_metric=on_metric, threads=request.threads)
 
 
 def _specialists(request: ExperimentRequest, work_dir, limits, on_metric) -> ExperimentOutcome:
@@ -105,7 +108,10 @@ def run_training(
     limits: Limits | None = None,
     level: Level | None = None,
     on_metric: Callable[[dict], None] | None = None,
+    threads: int | None = None,
 ) -> ExperimentOutcome:
+    """The trainer in the sandbox on `threads` torch threads (torch reads OMP_NUM_THREADS when
+    it starts; None: every core), then the harness's val evaluation of its checkpoint."""
     data = data_ref(request.config.data)
     work_dir.mkdir(parents=True, exist_ok=True)
     config = request.config.model_copy(update={"data": data})
@@ -114,6 +120,8 @@ def run_training(
     argv = [sys.executable, "-m", "magnet.tools.bitnet.train", "--spec", "spec.json", "--out", RUN]
     run_dir = work_dir / RUN
     env, cache = _shared_tokens(spec)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)
     outcome = _experiment(
         SandboxSpec(
             argv=argv,

@@ -111,6 +111,12 @@ def refused(error: str) -> Diagnosis:
     return _make("crash", f"config refused before it ran: {error}", [error])
 
 
+def lost(error: BaseException) -> Diagnosis:
+    """The worker running an experiment raised or went away before the harness scored it."""
+    words = f"{type(error).__name__}: {error}"
+    return _make("crash", f"worker lost: {words}", [words])
+
+
 def _process(r: SandboxResult, train: list[dict]) -> Diagnosis | None:
     last = f"last logged step: {train[-1]['step']}" if train else "no step was logged"
     if r.status == "timeout":

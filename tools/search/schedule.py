@@ -58,6 +58,7 @@ class Schedule(BaseModel):
     unit_flops: float | None = Field(None, description="a unit's training FLOPs, once chosen")
     start_s: float = Field(0.0, ge=0, description="the session's working seconds at the start")
     measured: bool = Field(False, description="the seconds are measured, not estimated")
+    workers: int = Field(1, ge=1, description="runs at once: the search's seconds hold this many")
     note: str = ""
 
     @model_validator(mode="before")
@@ -93,7 +94,8 @@ class Schedule(BaseModel):
         return self.start_s + self.search_s
 
     def estimated_s(self) -> float:
-        return _cost(self.rungs, self.overhead_s, self.unit_train_s) + self.scaleup * self.budget_s
+        search = _cost(self.rungs, self.overhead_s, self.unit_train_s) / self.workers
+        return search + self.scaleup * self.budget_s
 
     def describe(self) -> str:
         """`rung 0: 14 configs × 1 unit · rung 1: 5 configs × 3 units · scale-up: … · ≈ 30 min
@@ -111,18 +113,24 @@ class Schedule(BaseModel):
         how = "measured" if self.measured else "≈"
         parts.append(
             f"≈ {self.estimated_s() / 60:.1f} min (a unit {how} {self.unit_s:.0f} s: "
-            f"{self.unit_train_s:.0f} s training)"
+            f"{self.unit_train_s:.0f} s training"
+            + (f"; {self.workers} at once)" if self.workers > 1 else ")")
         )
         return " · ".join(parts) + (f" ({self.note})" if self.note else "")
 
 
 def plan_schedule(
-    budget_s: float, overhead_s: float, scaleup: float = 0.4, max_experiments: int | None = None
+    budget_s: float,
+    overhead_s: float,
+    scaleup: float = 0.4,
+    max_experiments: int | None = None,
+    workers: int = 1,
 ) -> Schedule:
-    """The plan whose configs, rungs and unit all grow with the budget (the module's rule);
-    BudgetError when not even MIN_FIRST_RUNG runs of FLOOR_UNIT_TRAIN_S fit."""
+    """The plan whose configs, rungs and unit all grow with the budget (the module's rule),
+    its search run `workers` at a time; BudgetError when not even MIN_FIRST_RUNG runs of
+    FLOOR_UNIT_TRAIN_S fit."""
     scaleup, note = _scaleup(scaleup, max_experiments)
-    search = budget_s * (1 - scaleup)
+    search = budget_s * (1 - scaleup) * workers  # the search's run-seconds
     x = search / (MIN_FIRST_RUNG * (overhead_s + MIN_UNIT_TRAIN_S))
     n_rungs = min(MAX_RUNGS, 1 + int(math.log(x, ETA**2))) if x >= 1 else 1
     first = max(MIN_FIRST_RUNG, ETA ** (n_rungs - 1), round(MIN_FIRST_RUNG * max(x, 1) ** 0.25))
@@ -131,7 +139,7 @@ def plan_schedule(
     unit = (search - overhead_s * sum(r.configs for r in rungs)) / _units(rungs)
     if unit < FLOOR_UNIT_TRAIN_S:
         runs = sum(r.configs for r in rungs)
-        smallest = runs * (overhead_s + FLOOR_UNIT_TRAIN_S) / (1 - scaleup)
+        smallest = runs * (overhead_s + FLOOR_UNIT_TRAIN_S) / (1 - scaleup) / workers
         raise BudgetError(
             f"a budget of {budget_s / 60:.3g} min cannot hold {runs} runs here (each ≈ "
             f"{overhead_s:.0f} s besides training) in its search share ({1 - scaleup:.0%}); "
@@ -139,7 +147,7 @@ def plan_schedule(
         )
     return Schedule(
         rungs=rungs, scaleup=scaleup, budget_s=budget_s, overhead_s=overhead_s,
-        unit_train_s=unit, note=note,
+        unit_train_s=unit, note=note, workers=workers,
     )  # fmt: skip
 
 
@@ -150,14 +158,15 @@ def plan_for_unit(
     scaleup: float = 0.4,
     max_experiments: int | None = None,
     rungs: int | None = None,
+    workers: int = 1,
 ) -> Schedule:
     """The plan around a fixed unit: `rungs` rungs (default: as many as fit, up to
     MAX_RUNGS) whose first holds at least MIN_FIRST_RUNG (MIN_CAPPED_FIRST_RUNG under a cap)
     and ETA**(rungs - 1) configs, as many as the search's seconds and the cap hold; else one
-    rung of what fits (BudgetError for none)."""
+    rung of what fits (BudgetError for none); its search run `workers` at a time."""
     scaleup, note = _scaleup(scaleup, max_experiments)
-    search, cap = budget_s * (1 - scaleup), _cap(max_experiments, scaleup)
-    unit = dict(overhead_s=overhead_s, unit_train_s=unit_train_s)
+    search, cap = budget_s * (1 - scaleup) * workers, _cap(max_experiments, scaleup)
+    unit = dict(overhead_s=overhead_s, unit_train_s=unit_train_s, workers=workers)
     least = MIN_FIRST_RUNG if cap is None else MIN_CAPPED_FIRST_RUNG
     for n_rungs in range(rungs or MAX_RUNGS, 1, -1):
         first = _largest_first(n_rungs, search, overhead_s, unit_train_s, cap)
@@ -170,7 +179,7 @@ def plan_for_unit(
     if cap is not None:
         first = min(first, cap)
     if first < 1:
-        smallest = (overhead_s + unit_train_s) / (1 - scaleup)
+        smallest = (overhead_s + unit_train_s) / (1 - scaleup) / workers
         raise BudgetError(
             f"a budget of {budget_s / 60:.3g} min cannot hold one run (≈ "
             f"{overhead_s + unit_train_s:.0f} s here) in its search share ({1 - scaleup:.0%}); "

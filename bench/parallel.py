@@ -1,0 +1,96 @@
+"""Experiments per hour on this machine: one worker on every core against a worker per core.
+
+    python bench/parallel.py [--data shakespeare] [--runs 6] [--steps 150] [--set key=value]
+
+The same rung both ways, in one run: `--runs` configs of the default config (seeds 0, 1, …,
+with the --set values) at `--steps`, each through the session's own path (the worker pool of
+tools/workers.py, the sandbox, the harness's val evaluation). First one worker with all the
+cores' torch threads, runs one after another; then as many workers as cores, one thread
+each. Prints one JSON object: per layout its wall seconds, experiments per hour and each
+seed's val metric; the speed-up of the pool; and the largest difference between one seed's
+metric in the two layouts (the same run on one thread or several differs only in the order
+of its float sums, so this is far inside the seeds' spread). Ray is not measured: the
+session cannot run on it yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+TASKS = {"shakespeare": "lm", "python-stdlib": "lm", "sms-spam": "classify", "sp500": "direction"}
+
+
+def layout(args, workers: int, threads: int | None, work: Path) -> dict:
+    """The rung on `workers` workers of `threads` threads: wall seconds and each metric."""
+    from magnet.tools.bitnet.config import parse_settings
+    from magnet.tools.harness.config import ExperimentConfig
+    from magnet.tools.harness.experiment import ExperimentRequest, run_experiment
+    from magnet.tools.workers import Workers
+
+    task = TASKS[args.data]
+    pool, keys = Workers(workers), []
+    start = time.perf_counter()
+    for seed in range(args.runs):
+        settings = {**parse_settings(args.set), "seed": seed}
+        config = ExperimentConfig.build(task, args.data, settings, args.steps)
+        request = ExperimentRequest(config=config, threads=threads)
+        out = work / f"w{workers}-seed{seed}"
+        pool.start(str(seed), lambda r=request, o=out: run_experiment(r, o))
+        keys.append(str(seed))
+    values, metric = {}, None
+    while keys:
+        key, outcome = pool.wait(keys)
+        keys.remove(key)
+        if isinstance(outcome, BaseException) or outcome.harness is None:
+            raise SystemExit(f"seed {key} failed with {workers} workers: {outcome}")
+        metric = next(iter(outcome.harness))
+        values[int(key)] = outcome.harness[metric]
+    wall = time.perf_counter() - start
+    return {
+        "workers": workers,
+        "threads": threads or os.cpu_count(),
+        "wall_s": round(wall, 1),
+        "experiments_per_hour": round(args.runs / wall * 3600, 1),
+        "metric": metric,
+        "values": [values[s] for s in sorted(values)],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="shakespeare", choices=sorted(TASKS))
+    parser.add_argument("--runs", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--set", action="append", default=[], help="key=value for every run")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        one = layout(args, 1, None, Path(tmp))
+        pool = layout(args, cores, 1, Path(tmp))
+    differ = max(abs(a - b) for a, b in zip(one["values"], pool["values"], strict=True))
+    seeds = max(one["values"]) - min(one["values"])
+    print(
+        json.dumps(
+            {
+                "data": args.data,
+                "runs": args.runs,
+                "steps": args.steps,
+                "cores": cores,
+                "one_worker": one,
+                "a_worker_per_core": pool,
+                "speedup": round(one["wall_s"] / pool["wall_s"], 3),
+                "same_seed_max_difference": round(differ, 5),
+                "seeds_spread": round(seeds, 5),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Experiments run concurrently on a pool of workers; only the LLM's replies are scripted."""
+
+import json
+
+import pytest
+
+from magnet.agent.session import SessionRunner
+from magnet.agent.state import Budget, Settings
+from magnet.tools.llm import Llm
+from tests.conftest import TINY
+
+INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
+PLANS = [json.dumps({"hypothesis": f"lr {lr}", "config_diff": {"lr": lr}}) for lr in (0.001, 0.003)]
+
+
+@pytest.mark.integration
+def test_two_workers_run_a_rung_at_once_and_the_scale_up_alone(tmp_path, scripted_llm):
+    runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"))
+    scripted_llm(INTAKE, *PLANS)
+    budget = Budget(max_experiments=5, wall_minutes=1.0)
+    settings = Settings(approve="auto", steps=40, fixed=TINY, budget=budget, scaleup=0.4, workers=2)
+    sid, pending = runner.start("predict tomorrow's S&P 500 direction", settings)
+    assert pending is None
+    state = runner.state(sid)
+    done = state.experiments
+    assert sorted(e.number for e in done) == list(range(5)) and not state.running
+    assert all(e.status == "ok" and e.value is not None for e in done)
+    assert [e.kind for e in done][-1] == "scaleup" and state.expert.experiment_id == done[-1].id
+    events = [e for e in runner.traces.events(sid) if e.node in ("run", "collect")]
+    order = [(e.node, e.text.split(" · ")[0]) for e in events]
+    # the second seed starts before the first is collected: two in flight at once
+    assert order[:3] == [("run", "exp 0"), ("run", "exp 1"), ("collect", "exp 0")] or order[:3] == [
+        ("run", "exp 0"),
+        ("run", "exp 1"),
+        ("collect", "exp 1"),
+    ]
+    # the scale-up starts only once every search run was collected, and runs alone
+    started = [i for i, (node, _) in enumerate(order) if node == "run"]
+    assert sum(node == "collect" for node, _ in order[: started[-1]]) == 4
+    assert "2 at once" in state.schedule.describe()
