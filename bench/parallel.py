@@ -1,6 +1,6 @@
 """Experiments per hour on this machine: one worker on every core against a worker per core.
 
-    python bench/parallel.py [--data shakespeare] [--runs 6] [--steps 150] [--set key=value]
+    python bench/parallel.py [--data shakespeare] [--runs 4] [--steps 40] [--set key=value]
 
 The same rung both ways, in one run: `--runs` configs of the default config (seeds 0, 1, …,
 with the --set values) at `--steps`, each through the session's own path (the worker pool of
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -50,6 +51,8 @@ def layout(args, workers: int, threads: int | None, work: Path) -> dict:
             raise SystemExit(f"seed {key} failed with {workers} workers: {outcome}")
         metric = next(iter(outcome.harness))
         values[int(key)] = outcome.harness[metric]
+        done = f"{time.perf_counter() - start:.0f} s"
+        print(f"{workers} × {threads or 'all'} threads: seed {key} done at {done}", file=sys.stderr)
     wall = time.perf_counter() - start
     return {
         "workers": workers,
@@ -64,8 +67,8 @@ def layout(args, workers: int, threads: int | None, work: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="shakespeare", choices=sorted(TASKS))
-    parser.add_argument("--runs", type=int, default=6)
-    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--set", action="append", default=[], help="key=value for every run")
     args = parser.parse_args()
     cores = os.cpu_count() or 1

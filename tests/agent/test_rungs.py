@@ -320,7 +320,8 @@ def test_a_session_whose_first_run_is_5x_faster_than_estimated_plans_again_befor
     card = runner.resume(sid, {"action": "accept"})  # the first seed runs
     state = runner.state(sid)
     [first] = state.experiments
-    assert 0.1 < first.train_s / planned.unit_train_s < 0.4  # about 5× faster than planned
+    # 5× or more faster than planned (a faster machine's fixed costs weigh less in the probe)
+    assert first.train_s / planned.unit_train_s < 0.4
     assert state.schedule.measured and first.rung == -1  # its unit is gone with the estimate
     texts = [e.text for e in runner.traces.events(sid) if e.kind == "schedule"]
     assert texts[-1].startswith("the unit chosen again from the first run's speed: rung 0:")
