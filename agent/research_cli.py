@@ -107,6 +107,13 @@ def research_command(
             "gets them all); the plan holds that many more runs",
         ),
     ] = 1,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            help="run the experiments on a Ray cluster: auto (the one `ray start` runs on this "
+            "machine) or HOST:PORT; each is a task with --workers' share of its CPUs"
+        ),
+    ] = None,
 ) -> None:
     """Start a research session on GOAL and run it to a report (or to the first review).
 
@@ -139,7 +146,12 @@ def research_command(
         llm_optional=llm_optional,
         policy=policy,
         workers=workers,
+        ray=ray,
     )
+    if ray is not None:  # no cluster there: one error line before anything is made
+        from magnet.tools.ray_jobs import connect
+
+        connect(ray)
     runner = _runner(model, api_base, _ledger(chain, chain_id))
     sid, card = runner.start(goal, settings, data=data)
     _converse(runner, sid, card)

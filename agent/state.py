@@ -75,6 +75,9 @@ class Settings(BaseModel):
     workers: int = Field(
         1, ge=1, description="experiments run at once, each on its share of the cores"
     )
+    ray: str | None = Field(
+        None, description="a Ray cluster's address (or auto) the experiments run on; None: here"
+    )
 
 
 class ResearchSpec(BaseModel):

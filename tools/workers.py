@@ -46,9 +46,9 @@ class Workers:
         return key, error if error is not None else future.result()
 
 
-def threads_per_worker(workers: int) -> int | None:
-    """The torch threads each of `workers` concurrent runs gets: the cores shared out (None
-    for a single worker: torch's own default, every core, as before pools existed)."""
+def threads_per_worker(workers: int, cores: int | None = None) -> int | None:
+    """The torch threads each of `workers` concurrent runs gets: the cores (this machine's
+    by default) shared out; None for a single worker: torch's own default, every core."""
     if workers <= 1:
         return None
-    return max(1, (os.cpu_count() or 1) // workers)
+    return max(1, (cores or os.cpu_count() or 1) // workers)

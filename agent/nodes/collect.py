@@ -1,7 +1,7 @@
 """collect: waits for the first run in flight to finish and makes it the experiment evaluate
 judges.
 
-Reads: running, schedule, spec (metric), settings (workers). A launch with no job in this
+Reads: running, schedule, spec (metric), settings (workers, ray). A launch with no job in this
 process (the session was killed and resumed) is started again first: it continues from its
 checkpoint, and a run that finished is never run twice, because only collected runs leave
 `running`. A run started at a unit the plan has since chosen again leaves the rungs (rung
@@ -46,7 +46,15 @@ def start(deps: Deps, state: ResearchState, launch: Launch) -> None:
     request = ExperimentRequest.model_validate(launch.request)
     limits = Limits.model_validate(launch.limits) if launch.limits else None
 
+    address = state.settings.ray
+
     def job():
+        if address:  # a Ray task: no live progress, the run dir comes back when it ends
+            from magnet.tools.ray_jobs import connect, largest_node_cpus, run_on_ray
+
+            connect(address)
+            cpus = request.threads or largest_node_cpus()
+            return run_on_ray(request, launch.work_dir, limits, cpus)
         with deps.progress(launch.id, launch.steps) as on_metric:
             return run_experiment(request, launch.work_dir, limits, on_metric=on_metric)
 

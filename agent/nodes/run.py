@@ -50,8 +50,7 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         config=built.with_steps(steps),
         domains=spec.domains,
         remerge=best.run_dir if remerge else None,
-        # the scale-up runs alone: every core
-        threads=None if proposal.kind == "scaleup" else threads_per_worker(state.settings.workers),
+        threads=_threads(state.settings, alone=proposal.kind == "scaleup"),
     )
     limits = _limits(state, deps, flops)
     launch = _launch(state, exp_id, work, diff, config) | dict(
@@ -69,7 +68,21 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     at_once = f" · {len(state.running) + 1} of {state.settings.workers} running" * (
         state.settings.workers > 1
     )
+    if state.settings.ray:
+        at_once += f" · a Ray task of {request.threads} CPU" + "s" * (request.threads > 1)
     return {"running": [*state.running, launch]}, f"exp {n} · started{compute}{at_once}"
+
+
+def _threads(settings, alone: bool) -> int | None:
+    """A run's torch threads: its worker's share of the cores, all of them for the scale-up,
+    which runs alone (None: torch's default, every core). On Ray: the cluster's CPUs shared
+    out the same way, at most one node's."""
+    if settings.ray is None:
+        return None if alone else threads_per_worker(settings.workers)
+    from magnet.tools.ray_jobs import connect, largest_node_cpus
+
+    cpus, node = int(connect(settings.ray).get("CPU", 1)), largest_node_cpus()
+    return node if alone else min(node, threads_per_worker(settings.workers, cpus) or cpus)
 
 
 def _launch(state: ResearchState, exp_id: str, work, diff: dict, config: dict) -> dict:

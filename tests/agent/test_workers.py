@@ -13,12 +13,28 @@ INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy
 PLANS = [json.dumps({"hypothesis": f"lr {lr}", "config_diff": {"lr": lr}}) for lr in (0.001, 0.003)]
 
 
+@pytest.fixture
+def ray_cluster():
+    """A local Ray instance of 2 CPUs for one test; the session joins it with --ray auto."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield "auto"
+    ray.shutdown()
+
+
 @pytest.mark.integration
-def test_two_workers_run_a_rung_at_once_and_the_scale_up_alone(tmp_path, scripted_llm):
+@pytest.mark.parametrize(
+    "cluster", [None, pytest.param("ray_cluster", marks=pytest.mark.slow)], ids=["here", "ray"]
+)
+def test_two_workers_run_a_rung_at_once_and_the_scale_up_alone(
+    tmp_path, scripted_llm, cluster, request
+):
+    address = cluster and request.getfixturevalue(cluster)
     runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"))
     scripted_llm(INTAKE, *PLANS)
     budget = Budget(max_experiments=5, wall_minutes=1.0)
     settings = Settings(approve="auto", steps=40, fixed=TINY, budget=budget, scaleup=0.4, workers=2)
+    settings = settings.model_copy(update={"ray": address})
     sid, pending = runner.start("predict tomorrow's S&P 500 direction", settings)
     assert pending is None
     state = runner.state(sid)
@@ -38,3 +54,8 @@ def test_two_workers_run_a_rung_at_once_and_the_scale_up_alone(tmp_path, scripte
     started = [i for i, (node, _) in enumerate(order) if node == "run"]
     assert sum(node == "collect" for node, _ in order[: started[-1]]) == 4
     assert "2 at once" in state.schedule.describe()
+    ray_tasks = [e.text for e in events if "a Ray task" in e.text]
+    assert ray_tasks == ([] if address is None else [e.text for e in events if e.node == "run"])
+    if address:  # the search's runs on a CPU each, the scale-up on the whole node
+        assert all("a Ray task of 1 CPU" in t for t in ray_tasks[:-1])
+        assert "a Ray task of 2 CPUs" in ray_tasks[-1]
