@@ -100,13 +100,13 @@ def research_command(
     ] = "local",
     chain_id: Annotated[int | None, typer.Option(help="refuse an RPC on another chain")] = None,
     workers: Annotated[
-        int,
+        str,
         typer.Option(
-            min=1,
             help="experiments run at once, each with its share of the cores (the scale-up "
-            "gets them all); the plan holds that many more runs",
+            "gets them all); the plan holds that many more runs. auto: as many as run the most "
+            "experiments per hour, from a few seconds' probe of how a run uses threads here",
         ),
-    ] = 1,
+    ] = "auto",
     ray: Annotated[
         str | None,
         typer.Option(
@@ -145,7 +145,8 @@ def research_command(
         scaleup=scale_up,
         llm_optional=llm_optional,
         policy=policy,
-        workers=workers,
+        workers=_workers(workers),
+        auto_workers=workers == "auto",
         ray=ray,
     )
     if ray is not None:  # no cluster there: one error line before anything is made
@@ -155,6 +156,17 @@ def research_command(
     runner = _runner(model, api_base, _ledger(chain, chain_id))
     sid, card = runner.start(goal, settings, data=data)
     _converse(runner, sid, card)
+
+
+def _workers(value: str) -> int:
+    """--workers: a number of at least 1, or auto (1 until the probe has chosen)."""
+    if value == "auto":
+        return 1
+    if not value.isdigit() or int(value) < 1:
+        raise typer.BadParameter(
+            f"a number of at least 1 or auto, not {value!r}", param_hint="--workers"
+        )
+    return int(value)
 
 
 def sessions_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:

@@ -20,14 +20,16 @@ rung, is scaled up from its own trained weights with the rest of the budget, onc
 
 from __future__ import annotations
 
-from magnet.agent.state import Experiment, Launch, Move, ResearchState
+from magnet.agent.state import Experiment, Launch, Move, ResearchState, Settings
 from magnet.tools.search.schedule import (
     ETA,
+    FLOOR_UNIT_TRAIN_S,
     BudgetError,
     Schedule,
     plan_for_unit,
     plan_schedule,
 )
+from magnet.tools.workers import choose_workers
 
 BASELINE_SEEDS = 2
 # A run's seconds besides training before any is measured: the sandbox's start, the data,
@@ -66,6 +68,30 @@ def closed_first_rung(state: ResearchState) -> Schedule:
     """Rung 0 closed at what it ran (at least one run): nothing untried was left to add."""
     ran = sum(e.rung == 0 for e in state.experiments) + len(in_flight(state, 0))
     return state.schedule.with_first_rung(max(ran, 1))
+
+
+def auto_workers(settings: Settings) -> Settings:
+    """--workers auto, at the first plan: the workers that run the most experiments of the
+    unit a one-worker plan of this budget would choose, from a probe of this machine (a few
+    seconds). On a Ray cluster, runs get the threads chosen here (nodes taken to be alike)
+    and as many run at once as the cluster's CPUs hold."""
+    budget_s = settings.budget.wall_minutes * 60 - RESERVE_S
+    try:
+        unit = plan_schedule(
+            max(budget_s, 1),
+            ESTIMATED_OVERHEAD_S,
+            settings.scaleup,
+            settings.budget.max_experiments,
+        ).unit_train_s
+    except BudgetError:  # the first plan says so
+        unit = FLOOR_UNIT_TRAIN_S
+    choice = choose_workers(unit, ESTIMATED_OVERHEAD_S)
+    if settings.ray is not None:
+        from magnet.tools.ray_jobs import connect
+
+        cpus = int(connect(settings.ray).get("CPU", 1))
+        choice = choice.model_copy(update={"workers": max(1, cpus // choice.threads)})
+    return settings.model_copy(update={"workers": choice.workers, "workers_choice": choice})
 
 
 def make_schedule(state: ResearchState) -> Schedule:

@@ -31,6 +31,7 @@ from magnet.tools.harness.failures import Diagnosis
 from magnet.tools.metrics import Metric, Score, Verdict, metric, one_class
 from magnet.tools.search.schedule import Schedule
 from magnet.tools.settings import Scalar
+from magnet.tools.workers import WorkersChoice
 
 # sized: the default config reshaped for the expert's compute, the policy's prior
 ExperimentKind = Literal["baseline", "sized", "planned", "remerge", "promoted", "scaleup"]
@@ -77,6 +78,12 @@ class Settings(BaseModel):
     )
     ray: str | None = Field(
         None, description="a Ray cluster's address (or auto) the experiments run on; None: here"
+    )
+    auto_workers: bool = Field(
+        False, description="--workers auto: the workers chosen by a probe at the first plan"
+    )
+    workers_choice: WorkersChoice | None = Field(
+        None, description="what --workers auto measured and chose"
     )
 
 
@@ -224,6 +231,7 @@ class Launch(BaseModel):
     diff: dict[str, Scalar]
     config: dict[str, Scalar]
     work_dir: Path = Field(description="the experiment's work dir (its run dir inside)")
+    worker: int = Field(1, ge=1, description="its slot in the pool: 1 to settings.workers")
     data: str | None = None
     steps: int | None = None
     flops: float | None = None

@@ -11,7 +11,9 @@ machine's CPUs that the bench starts (tools/ray_jobs.py: its inputs and run dir 
 through Ray's object store, as they would between machines). Prints one JSON object: per
 layout its wall seconds, experiments per hour and each seed's val metric; the speed-up of
 the pool; Ray's overhead per experiment (its wall against the same pool's here, times the
-workers, over the runs); and the largest difference between one seed's metric on one thread
+workers, over the runs); what `--workers auto` chooses for these runs (its probe, with the
+one-worker layout's training and other seconds per run) and the gain it expects, beside the
+measured one; and the largest difference between one seed's metric on one thread
 or several (they differ only in the order of float sums: far inside the seeds' spread).
 """
 
@@ -51,7 +53,7 @@ def layout(args, workers: int, threads: int | None, work: Path, on_ray: bool = F
         request = ExperimentRequest(config=config, threads=threads)
         pool.start(str(seed), job(request, work / f"w{workers}-ray{on_ray}-seed{seed}"))
         keys.append(str(seed))
-    values, metric = {}, None
+    values, train_s, metric = {}, [], None
     while keys:
         key, outcome = pool.wait(keys)
         keys.remove(key)
@@ -59,6 +61,10 @@ def layout(args, workers: int, threads: int | None, work: Path, on_ray: bool = F
             raise SystemExit(f"seed {key} failed with {workers} workers: {outcome}")
         metric = next(iter(outcome.harness))
         values[int(key)] = outcome.harness[metric]
+        metrics = (outcome.run_dir / "metrics.jsonl").read_text().splitlines()
+        train_s.append(
+            next(r["elapsed_s"] for r in map(json.loads, reversed(metrics)) if "elapsed_s" in r)
+        )
         done = f"{time.perf_counter() - start:.0f} s"
         where = " on Ray" * on_ray
         print(
@@ -72,6 +78,7 @@ def layout(args, workers: int, threads: int | None, work: Path, on_ray: bool = F
         "threads": threads or os.cpu_count(),
         "wall_s": round(wall, 1),
         "experiments_per_hour": round(args.runs / wall * 3600, 1),
+        "train_s_per_run": round(sum(train_s) / len(train_s), 1),
         "metric": metric,
         "values": [values[s] for s in sorted(values)],
     }
@@ -93,6 +100,11 @@ def main() -> None:
         ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False)
         on_ray = layout(args, cores, 1, Path(tmp), on_ray=True)
         ray.shutdown()
+    # what --workers auto would choose for these runs, and the gain it expects
+    from magnet.tools.workers import choose_workers
+
+    train_s = one["train_s_per_run"]
+    choice = choose_workers(train_s, one["wall_s"] / args.runs - train_s, cores)
     differ = max(abs(a - b) for a, b in zip(one["values"], pool["values"], strict=True))
     seeds = max(one["values"]) - min(one["values"])
     print(
@@ -109,6 +121,12 @@ def main() -> None:
                 "ray_overhead_s_per_experiment": round(
                     (on_ray["wall_s"] - pool["wall_s"]) * cores / args.runs, 2
                 ),
+                "workers_auto": {
+                    "workers": choice.workers,
+                    "threads": choice.threads,
+                    "step_s": choice.step_s,
+                    "estimated_gain": round(choice.gain, 3),
+                },
                 "same_seed_max_difference": round(differ, 5),
                 "seeds_spread": round(seeds, 5),
             },

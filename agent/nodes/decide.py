@@ -1,19 +1,21 @@
 """decide: what comes next, as the session's schedule says (agent/rungs.py): a seed, a
 rung-0 idea, a promotion, the scale-up, the end, or to wait for a run in flight (collect).
 
-Reads: spec (target), settings (budget), schedule, experiments, tokens, best, declined, review
-(a declined promotion or scale-up). The first call makes the schedule from the budget (a
-budget too small for one rung stops the session with the smallest one that works); once the
-seeds have run it is made again from their measured seconds. The session stops when its
-scale-up has run, or when the search is over (every rung done, the target reached, or a cap
-hit: experiments, the search's share of the wall minutes, LLM tokens) and there is nothing to
-scale up.
+Reads: spec (target), settings (budget, workers), schedule, experiments, tokens, best,
+declined, review (a declined promotion or scale-up). Under --workers auto the first call
+chooses the workers, from a probe of how a run uses threads here (a few seconds). The first
+call makes the schedule from the budget (a budget too small for one rung stops the session
+with the smallest one that works); once the seeds have run it is made again from their
+measured seconds. The session stops when its scale-up has run, or when the search is over
+(every rung done, the target reached, or a cap hit: experiments, the search's share of the
+wall minutes, LLM tokens) and there is nothing to scale up.
 A unit chosen from an estimate that the first run shows to be more than twice off is chosen
 again before the second run starts; the runs at the old unit leave the rungs (rung -1).
 The schedule is looked at again once per finished run, not at each decide a free worker
 brings.
-Writes: schedule, planned_at, move, declined, review (consumed), experiments (a superseded
-unit's runs); stop_reason when stopping. Next: plan, collect (wait), or report when stopping.
+Writes: settings (the workers chosen), schedule, planned_at, move, declined, review
+(consumed), experiments (a superseded unit's runs); stop_reason when stopping. Next: plan,
+collect (wait), or report when stopping.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from magnet.agent.state import ResearchState
 
 
 def decide(state: ResearchState, deps: Deps) -> tuple[dict, str]:
-    from magnet.agent.rungs import next_move, schedule_update, superseded
+    from magnet.agent.rungs import auto_workers, next_move, schedule_update, superseded
     from magnet.tools.search.schedule import BudgetError
 
     last = state.experiments[-1] if state.experiments else None
@@ -33,6 +35,11 @@ def decide(state: ResearchState, deps: Deps) -> tuple[dict, str]:
             reason = f"the scale-up failed ({last.status}); the expert is the search's best"
         return {"stop_reason": reason}, reason
     update: dict = {"review": None, **_declined(state)}
+    if state.settings.auto_workers and state.settings.workers_choice is None:
+        state = state.model_copy(update={"settings": auto_workers(state.settings)})
+        update["settings"] = state.settings
+        text = f"--workers auto: {state.settings.workers_choice.describe()}"
+        deps.traces.event(state.session_id, "decide", "workers", text)
     try:
         made = schedule_update(state) if state.planned_at != len(state.experiments) else None
     except BudgetError as e:

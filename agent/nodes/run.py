@@ -65,8 +65,9 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     launch = Launch.model_validate(launch)
     start(deps, state, launch)
     compute = f" · {steps} steps, {flops:.3g} FLOPs" if flops else ""
-    at_once = f" · {len(state.running) + 1} of {state.settings.workers} running" * (
-        state.settings.workers > 1
+    at_once = (
+        f" · worker {launch.worker} of {state.settings.workers} ({len(state.running) + 1} running)"
+        * (state.settings.workers > 1)
     )
     if state.settings.ray:
         at_once += f" · a Ray task of {request.threads} CPU" + "s" * (request.threads > 1)
@@ -96,6 +97,7 @@ def _launch(state: ResearchState, exp_id: str, work, diff: dict, config: dict) -
         diff=diff,
         config=config,
         work_dir=work,
+        worker=min(set(range(1, len(state.running) + 2)) - {r.worker for r in state.running}),
         unit_flops=unit_flops(state),
     )
 

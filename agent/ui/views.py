@@ -49,10 +49,22 @@ class ExperimentRow(BaseModel):
     seconds: float
 
 
+class RunningRow(BaseModel):
+    """An approved experiment in flight, and the worker it runs on."""
+
+    number: int
+    label: str
+    rung: int
+    change: str
+    worker: str
+    steps: int | None
+
+
 class SessionView(BaseModel):
     row: Row
     task: str = ""
     experiments: list[ExperimentRow] = []
+    running: list[RunningRow] = []
     baselines: list[str] = []
     expert: str = ""
     stop_reason: str | None = None
@@ -91,6 +103,7 @@ class Board:
         if state.spec:
             view.task = f"{state.spec.task} on {state.spec.dataset}, metric {state.spec.metric}"
         view.experiments = [_experiment(e) for e in state.experiments]
+        view.running = [_running(launch, state.settings) for launch in state.running]
         view.baselines = [b.describe() for b in state.baselines]
         if state.expert:
             t = state.expert.test
@@ -127,6 +140,23 @@ class Board:
         if anchor:
             row.baseline = f"{anchor.name} {anchor.val:.4g}"
         return row
+
+
+def _running(launch, settings) -> RunningRow:
+    threads = launch.request.get("threads")
+    where = (
+        f"worker {launch.worker} of {settings.workers}"
+        + (f", {threads} thread{'s' * (threads > 1)}" if threads else ", every core")
+        + (" (a Ray task)" if settings.ray else "")
+    )
+    return RunningRow(
+        number=launch.number,
+        label=launch.kind,
+        rung=launch.rung,
+        change=describe(launch.diff),
+        worker=where,
+        steps=launch.steps,
+    )
 
 
 def _experiment(e) -> ExperimentRow:

@@ -6,6 +6,7 @@ and the first two plans are baselines, which need no LLM: nothing is scripted.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -44,6 +45,10 @@ def test_a_plain_search_policy_needs_no_llm(tmp_path):
     card = " ".join(started.stdout.split())
     assert "LLM not used: --policy random: its sampler alone, no failure rules" in card
     assert sessions(home)[0]["status"] == "waiting"
+    # --workers auto (the default): a probe of this machine chose, said in the trace
+    assert re.search(
+        r"--workers auto: \d workers? of \d threads? \(a step [\d.]+ s on 1", started.stderr
+    )
     bad = magnet("research", GOAL, "--policy", "bayes", home=home)
     assert bad.returncode == 2 and "Invalid value for '--policy'" in bad.stderr
 
@@ -53,9 +58,21 @@ def test_review_from_other_processes_approve_reject_watch_show(tmp_path):
     home = tmp_path / "home"
     settings = [a for s in words(TINY) for a in ("--set", s)]
     started = magnet(
-        "research", GOAL, "--max-experiments", "2", "--steps", "3", "--scale-up", "0", *settings,
-        *NO_LLM, "--llm-optional", home=home,
-    )  # fmt: skip
+        "research",
+        GOAL,
+        "--max-experiments",
+        "2",
+        "--steps",
+        "3",
+        "--scale-up",
+        "0",
+        *settings,
+        *NO_LLM,
+        "--llm-optional",
+        "--workers",
+        "1",
+        home=home,
+    )  # fmt: skip  (one at a time: each approval runs its experiment to the end)
     assert started.returncode == 0, started.stderr
     [session] = sessions(home)
     sid = session["id"]

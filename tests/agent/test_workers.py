@@ -59,3 +59,25 @@ def test_two_workers_run_a_rung_at_once_and_the_scale_up_alone(
     if address:  # the search's runs on a CPU each, the scale-up on the whole node
         assert all("a Ray task of 1 CPU" in t for t in ray_tasks[:-1])
         assert "a Ray task of 2 CPUs" in ray_tasks[-1]
+
+
+@pytest.mark.integration
+def test_an_approved_run_starts_at_once_and_the_dashboard_says_which_worker_runs_it(tmp_path):
+    from magnet.agent.ui.views import Board
+
+    home = tmp_path / "home"
+    runner = SessionRunner(home, Llm("openai/scripted"))
+    budget = Budget(max_experiments=3, wall_minutes=2.0)
+    settings = Settings(
+        approve="ask", steps=200, fixed=TINY, budget=budget, scaleup=0, workers=2, policy="random"
+    )
+    sid, card = runner.start("predict tomorrow's S&P 500 direction", settings)
+    assert card.hypothesis.startswith("baseline")
+    card = runner.resume(sid, {"action": "accept"})  # the first seed starts; the next card comes
+    assert card is not None and "seed" in [c.key for c in card.changes]
+    [running] = Board(home).session(sid).running
+    assert running.number == 0 and running.worker == "worker 1 of 2, 1 thread"
+    assert runner.resume(sid, {"action": "accept", "rest_of_rung": True}) is None
+    started = [e.text for e in runner.traces.events(sid) if e.node == "run"]
+    assert "worker 1 of 2 (1 running)" in started[0] and "worker 2 of 2 (2 running)" in started[1]
+    assert not Board(home).session(sid).running

@@ -116,3 +116,40 @@ def gemm_rate() -> float:
             a @ a
         fastest = min(fastest, time.perf_counter() - start)
     return 2 * 1024**3 * n / fastest
+
+
+def step_seconds(threads: int, repeats: int = 1) -> float:
+    """Seconds of one optimizer step of the default LM config on `threads` torch threads,
+    in the precision `auto` trains in (the fastest of `repeats` after a warm-up): how well
+    a small run uses more threads, which decides how many should run at once."""
+    import time
+
+    import torch
+
+    from magnet.tools.bitnet.model import CausalLM, ModelConfig
+    from magnet.tools.bitnet.precision import autocast
+
+    fields = TrainConfig.model_fields
+    batch, seq_len = fields["batch_size"].default, fields["seq_len"].default
+    model = CausalLM(ModelConfig(max_seq_len=seq_len))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    tokens = torch.randint(0, BYTE_VOCAB, (batch, seq_len + 1))
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        fastest = float("inf")
+        for i in range(repeats + 1):
+            start = time.perf_counter()
+            with autocast("auto"):
+                logits = model(tokens[:, :-1])
+            loss = torch.nn.functional.cross_entropy(
+                logits.float().flatten(0, 1), tokens[:, 1:].flatten()
+            )
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            if i:  # the first step warms up: allocations, kernel choice
+                fastest = min(fastest, time.perf_counter() - start)
+        return fastest
+    finally:
+        torch.set_num_threads(before)
