@@ -28,6 +28,9 @@ from magnet.tools.errors import MagnetError
 from magnet.tools.harness.experiment import ExperimentOutcome, ExperimentRequest
 
 CONNECT_TIMEOUT_S = 5.0
+# What one task may carry to a node through Ray's object store (its data, a parent's
+# weights): far more than a CPU run trains on in a session, far less than a node's memory.
+MAX_INPUT_BYTES = 2 << 30
 
 
 class RayError(MagnetError):
@@ -115,7 +118,19 @@ def _inputs(request: ExperimentRequest) -> dict[str, bytes]:
     """The paths of this machine the run reads, packed; a built-in dataset's name is not one."""
     train = request.config.train
     paths = {"data": train.data, "init_from": train.init_from, "remerge": request.remerge}
-    return {k: _pack(Path(p)) for k, p in paths.items() if p and Path(p).exists()}
+    paths = {k: Path(p) for k, p in paths.items() if p and Path(p).exists()}
+    size = sum(map(_size, paths.values()))
+    if size > MAX_INPUT_BYTES:  # checked before anything is read into memory
+        raise RayError(
+            f"this run's inputs ({', '.join(map(str, paths.values()))}) are {size >> 20} MiB; "
+            f"a Ray task carries at most {MAX_INPUT_BYTES >> 20} MiB to its node"
+        )
+    return {k: _pack(p) for k, p in paths.items()}
+
+
+def _size(path: Path) -> int:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files)
 
 
 def _pack(path: Path) -> bytes:

@@ -94,3 +94,17 @@ def test_an_address_where_no_cluster_answers_is_one_clear_error():
     assert time.monotonic() - start < 10
     with pytest.raises(RayError, match="HOST:PORT or auto"):
         connect("nowhere")
+
+
+def test_inputs_over_the_cap_are_refused_before_anything_is_sent(tmp_path, monkeypatch):
+    monkeypatch.setattr("magnet.tools.ray_jobs.MAX_INPUT_BYTES", 1 << 20)
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    (parent / "weights.bin").write_bytes(b"\0" * (2 << 20))
+    big = request(0).model_copy(update={"remerge": parent})
+    with pytest.raises(
+        RayError,
+        match=r"this run's inputs \(.*parent\) are 2 MiB; a Ray task carries at most 1 MiB",
+    ):
+        run_on_ray(big, tmp_path / "work", None, cpus=1)
+    assert not (tmp_path / "work").exists()
