@@ -4,6 +4,7 @@ it get better with more budget?
     python bench/research.py [--data shakespeare,sms-spam] [--budget-minutes 4,8,16,32]
                              [--steps N] [--max-experiments N] [--set key=value]
                              [--model openai/...] [--policies llm,tpe,random]
+                             [--workers auto|N]
                              [--out results.jsonl] [--plot bench/research_scaling.png]
 
 The contenders, in one run on this machine:
@@ -60,6 +61,7 @@ def session(args, data: str, minutes: float, policy: str, home: Path) -> tuple[d
         *(["--max-experiments", str(args.max_experiments)] if args.max_experiments else []),
         *[a for s in args.set for a in ("--set", s)],
         *(["--model", args.model] if args.model else []),
+        "--workers", args.workers,
     ]  # fmt: skip
     start = time.perf_counter()
     done = subprocess.run(
@@ -105,6 +107,7 @@ def summary(state, wall: float, default: dict, anchor) -> dict:
         "test": test.value, "low": test.low, "high": test.high, "wall_s": round(wall, 1),
         "flops": sum(e.flops or 0 for e in state.experiments),
         "experiments": len(state.experiments), "plan": state.schedule.describe(),
+        "workers": state.settings.workers,
         "wall_over_budget": round(wall / (state.settings.budget.wall_minutes * 60), 3),
         "expert": state.expert.experiment_id, "expert_config": state.best.config,
         "minus_default": state.spec.objective.gain(test.value, default["value"]),
@@ -164,6 +167,7 @@ def main() -> None:
     parser.add_argument("--max-experiments", type=int, default=None, help="default: no cap")
     parser.add_argument("--set", action="append", default=[], help="key=value for every run")
     parser.add_argument("--model", default=None, help="litellm model for the session's LLM")
+    parser.add_argument("--workers", default="auto", help="the sessions' --workers")
     parser.add_argument("--policies", default="llm,tpe,random", help="one session per entry")
     parser.add_argument("--out", type=Path, default=None, help="append each run's JSON line")
     parser.add_argument("--plot", type=Path, default=None, help="metric against budget (PNG)")
