@@ -13,11 +13,14 @@ session's summary. Next: the end.
 
 from __future__ import annotations
 
+import math
+
 from magnet.agent.deps import Deps
 from magnet.agent.llm_calls import FALLBACKS
 from magnet.agent.state import Experiment, ResearchState, describe
 
 PLOT = "compute.png"
+MAX_EXTRAPOLATION = 100  # times the session's compute: beyond it a log-linear fit says nothing
 
 
 def report(state: ResearchState, deps: Deps) -> tuple[dict, str]:
@@ -123,6 +126,8 @@ def _expert(state: ResearchState) -> list[str]:
             f"- **against {anchor.name}**: test {anchor.test:.4g}: the expert {verdict}"
             + _edge(state, expert.test.value, expert.test.n)
         )
+        if margin < 0:
+            lines.append(f"- **what would pass it**: {_budget_to_pass(state)}")
     return lines
 
 
@@ -185,7 +190,38 @@ def _versus_baselines(state: ResearchState) -> list[str]:
         f"- **result**: best {metric} {best.value:.4g} on val against {anchor.name}'s "
         f"{anchor.val:.4g}: {verdict} (no scale-up, so no test score)"
         + _edge(state, best.value, state.card.sizes.get("val", 0) if state.card else 0)
-    ]
+    ] + ([f"- **what would pass it**: {_budget_to_pass(state)}"] if margin < 0 else [])
+
+
+def _budget_to_pass(state: ResearchState) -> str:
+    """Roughly what budget would reach the baseline's val: a line through the session's best
+    val so far against log cumulative compute (the plot's points where the best improved),
+    followed to the baseline at this session's own seconds per FLOP. Val only: the test split
+    stays unseen."""
+    objective, anchor = state.spec.objective, state.anchor()
+    frontier: list[tuple[float, float]] = []
+    for flops, value, _ in state.compute_points():
+        if not frontier or objective.better(value, frontier[-1][1]):
+            frontier.append((flops, value))
+    if len(frontier) < 2 or anchor is None:
+        return "too few improving runs to draw the curve through"
+    xs = [math.log(f) for f, _ in frontier]
+    ys = [objective.gain(v, 0.0) for _, v in frontier]  # higher is better from here on
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / max(
+        1e-12, sum((x - mx) ** 2 for x in xs)
+    )
+    total = state.compute_points()[-1][0]
+    if slope <= 0:
+        return "the curve does not get there: the best val stopped improving with compute"
+    times = math.exp((objective.gain(anchor.val, 0.0) - my) / slope + mx) / total
+    if times > MAX_EXTRAPOLATION:
+        return f"the curve does not get there within {MAX_EXTRAPOLATION}x this session's compute"
+    minutes = max(times, 1.0) * state.elapsed_s / 60
+    return (
+        f"about {times:.2g}x this session's compute, a budget of roughly {minutes:.0f} minutes "
+        "on this machine (a log-linear fit of the best val against compute)"
+    )
 
 
 def _domains(experiment: Experiment | None) -> list[str]:

@@ -44,6 +44,12 @@ class TrainConfig(BaseModel):
     tokenizer: Literal["byte", "bpe"] = "byte"
     bpe_vocab: int = Field(4096, ge=300)
     bpe_sample_mb: float = Field(8.0, gt=0, description="MB of training text BPE learns from")
+    label_smoothing: float = Field(
+        0.0, ge=0, lt=1, description="classifiers: share of each target spread over all classes"
+    )
+    keep_best: bool = Field(
+        False, description="end with the weights of the best val eval (early stopping)"
+    )
     class_weighted: bool = Field(True, description="weigh the loss by inverse class frequency")
     diverge_factor: float = Field(3.0, gt=1, description="smoothed loss over best = diverged")
     init_from: str | None = Field(

@@ -41,6 +41,7 @@ class ModelConfig(BaseModel):
     vocab_size: int = Field(256, gt=0, description="tokens (language and text models)")
     n_classes: int = Field(2, gt=1, description="classes (classifiers)")
     n_features: int = Field(1, gt=0, description="inputs per time step (series models)")
+    dropout: float = Field(0.0, ge=0, lt=1, description="on the inputs and each block's branches")
 
     @model_validator(mode="after")
     def _check_shapes(self) -> ModelConfig:
@@ -121,10 +122,11 @@ class Block(nn.Module):
         self.attn = Attention(cfg)
         self.ffn_norm = RMSNorm(cfg.d_model, eps=cfg.norm_eps)
         self.ffn = FeedForward(cfg)
+        self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.attn_norm(x), cos, sin)
-        return x + self.ffn(self.ffn_norm(x))
+        x = x + self.drop(self.attn(self.attn_norm(x), cos, sin))
+        return x + self.drop(self.ffn(self.ffn_norm(x)))
 
 
 class Backbone(nn.Module):
@@ -134,6 +136,7 @@ class Backbone(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = RMSNorm(cfg.d_model, eps=cfg.norm_eps)
+        self.drop = nn.Dropout(cfg.dropout)
         cos, sin = rope_tables(cfg, cfg.max_seq_len)
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)
@@ -141,6 +144,7 @@ class Backbone(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         t = x.shape[1]
         cos, sin = self.rope_cos[:t], self.rope_sin[:t]
+        x = self.drop(x)
         for layer in self.layers:
             x = layer(x, cos, sin)
         return self.norm(x)

@@ -6,6 +6,7 @@
     run.tokenizer()      the tokenizer, or None       tokenizer.json (text models)
     run.metrics()        list[MetricRecord]          metrics.jsonl, one record a log step / eval
     run.checkpoint       Path                        checkpoint.safetensors (checkpoint.py)
+    run.best             Path                        best.safetensors (keep_best's weights)
     run.result()         TrainResult                 result.json, written last
     run.complete         result.json exists: a directory without it is unfinished
 
@@ -29,6 +30,7 @@ from magnet.tools.errors import RunDirError, first_problem
 
 CONFIG, CARD, TOKENIZER = "config.json", "dataset.json", "tokenizer.json"
 METRICS, CHECKPOINT, RESULT = "metrics.jsonl", "checkpoint.safetensors", "result.json"
+BEST = "best.safetensors"  # keep_best: the weights of the best val eval so far
 
 
 class MetricRecord(BaseModel):
@@ -96,6 +98,10 @@ class RunDir:
     @property
     def checkpoint(self) -> Path:
         return self.path / CHECKPOINT
+
+    @property
+    def best(self) -> Path:
+        return self.path / BEST
 
     @property
     def started(self) -> bool:

@@ -138,7 +138,10 @@ class ClassifyTask:
 
     def loss(self, model, batch) -> torch.Tensor:
         tokens, lengths, y = batch
-        return F.cross_entropy(model(tokens, lengths).float(), y, weight=self.weight)
+        return F.cross_entropy(
+            model(tokens, lengths).float(), y, weight=self.weight,
+            label_smoothing=self.cfg.label_smoothing,
+        )  # fmt: skip
 
     def tokens(self, batch) -> int:
         return int(batch[1].sum())
@@ -181,7 +184,7 @@ class DirectionTask:
 
     def loss(self, model, batch) -> torch.Tensor:
         x, y = batch
-        return F.cross_entropy(model(x).float(), y)
+        return F.cross_entropy(model(x).float(), y, label_smoothing=self.cfg.label_smoothing)
 
     def tokens(self, batch) -> int:
         return batch[0].shape[0] * batch[0].shape[1]

@@ -6,6 +6,8 @@
 Stage 1 (up to `stage2_start` of the budget) follows a cosine from the peak LR down to
 `stage2_lr_scale`·peak with weight decay; stage 2 decays linearly from there to zero with no
 weight decay (the BitNet b1.58 recipe). Progress is steps/steps or elapsed/budget_seconds.
+With `keep_best` (early stopping) every eval that beats the best so far saves its weights, and a
+run whose last eval is worse ends with them: its checkpoint holds the best eval's weights.
 Every record also goes to metrics.jsonl; resuming drops records after the checkpoint's step,
 so the file reads as one uninterrupted run. Forward passes and evaluation run under the
 config's precision (precision.py); the checkpoint records it, and a run resumed under another
@@ -22,7 +24,8 @@ from pathlib import Path
 
 import torch
 
-from magnet.tools.bitnet.checkpoint import load_checkpoint, save_checkpoint
+from magnet.tools import metrics
+from magnet.tools.bitnet.checkpoint import load_checkpoint, save_checkpoint, save_weights
 from magnet.tools.bitnet.config import TrainConfig
 from magnet.tools.bitnet.precision import autocast, resolve
 from magnet.tools.bitnet.run_dir import RunDir
@@ -91,6 +94,7 @@ class Trainer:
             "ema": None,
             "best_ema": None,
             "val": {},
+            "best": None,  # keep_best: {"step", "val"} of the best eval so far
             "precision": self.precision,
         }
 
@@ -148,11 +152,11 @@ class Trainer:
                 self._checkpoint()
             self.state["elapsed_s"] = time.perf_counter() - clock0
         if self.state["step"] % self.cfg.eval_every:
-            if self.final_eval:
+            if self.final_eval or self.cfg.keep_best:  # keep_best compares the last weights
                 self._evaluate()
             else:  # the harness scores the checkpoint; an earlier step's val is not this model's
                 self.state["val"] = {}
-        return self._finish("completed", loss, "")
+        return self._finish("completed", loss, self._restore_best())
 
     def step(self, reduce_grads: Callable[[], None] | None = None) -> tuple[float, float, int]:
         """One optimizer step on a fresh batch: (learning rate, loss, tokens). The caller
@@ -209,6 +213,32 @@ class Trainer:
             self.state["val"] = self.task.evaluate(self.model, "val")
         self.emit(
             {"event": "eval", "step": self.state["step"], "split": "val", **self.state["val"]}
+        )
+        if self.cfg.keep_best:
+            self._keep_if_best()
+
+    def _keep_if_best(self) -> None:
+        """Save this eval's weights when its val is at least as good as every earlier one's
+        (a tie keeps the later, more trained weights)."""
+        objective, best = metrics.metric(self.task.primary), self.state.get("best")
+        value = self.state["val"].get(self.task.primary)
+        if value is None or (best is not None and not objective.reached(value, best["val"])):
+            return
+        weights = {k: v.detach() for k, v in self.model.state_dict().items()}
+        save_weights(self.files.best, weights, self.cfg.model_dump_json())
+        self.state["best"] = {"step": self.state["step"], "val": value, "all": self.state["val"]}
+
+    def _restore_best(self) -> str:
+        """keep_best: the best eval's weights when the last eval is worse; says so."""
+        best = self.state.get("best")
+        if not self.cfg.keep_best or best is None or best["step"] == self.state["step"]:
+            return ""
+        load_checkpoint(self.files.best, self.model)
+        last = self.state["val"].get(self.task.primary)
+        self.state["val"] = best["all"]
+        return (
+            f"kept the weights of step {best['step']} ({self.task.primary} {best['val']:.4g}); "
+            f"the last step's was {last:.4g}"
         )
 
     def _checkpoint(self) -> None:

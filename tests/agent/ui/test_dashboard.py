@@ -107,9 +107,22 @@ def submit(driver, css: str) -> None:
 def start_waiting_session(home: Path) -> str:
     settings = [a for s in words(TINY) for a in ("--set", s)]
     started = magnet(
-        "research", GOAL, "--max-experiments", "4", "--steps", "3", "--scale-up", "0",
-        "--chain", "off", *settings, *NO_LLM, home=home,
-    )  # fmt: skip
+        "research",
+        GOAL,
+        "--max-experiments",
+        "4",
+        "--steps",
+        "3",
+        "--scale-up",
+        "0",
+        "--chain",
+        "off",
+        "--workers",
+        "1",
+        *settings,
+        *NO_LLM,
+        home=home,
+    )  # fmt: skip  (one at a time: each approval runs its experiment to the end)
     assert started.returncode == 0, started.stderr
     [session] = TraceStore(home / "magnet.db").sessions()
     assert session.status == "waiting"

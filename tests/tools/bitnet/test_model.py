@@ -73,3 +73,12 @@ def test_non_embedding_params_match_the_module():
     model = build_model("lm", cfg)
     linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, BitLinear))
     assert cfg.non_embedding_params() == linear
+
+
+def test_dropout_acts_in_training_only():
+    model = build_model("lm", ModelConfig(n_layers=1, d_model=256, ffn_dim=256, dropout=0.3))
+    tokens = torch.randint(0, 256, (2, 16))
+    model.train()
+    assert not torch.equal(model(tokens), model(tokens))
+    model.eval()
+    assert torch.equal(model(tokens), model(tokens))

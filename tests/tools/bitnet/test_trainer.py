@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 
 from magnet.tools.bitnet.config import make_config
 from magnet.tools.bitnet.train import TrainRequest, resume_run, train
@@ -148,3 +149,54 @@ def test_divergence_needs_a_large_relative_and_absolute_rise():
     assert not diverging(ema=0.35, best=0.1, factor=3)  # a classifier's bad batch
     assert diverging(ema=7.0, best=2.0, factor=3)  # an LM blowing up
     assert not diverging(ema=5.0, best=2.0, factor=3)
+
+
+def _task_and_model(task: str, data: str, settings: dict):
+    """The trainer's config, task, a fresh model and the tokenizer, as `train` makes them."""
+    from magnet.tools.bitnet.model import build_model
+    from magnet.tools.bitnet.tasks import make_task
+    from magnet.tools.bitnet.train import _prepared
+
+    cfg, dataset, tok = _prepared(TrainRequest(task=task, data=data, settings=settings))
+    harness_task = make_task(dataset, tok, cfg)
+    cfg.model = cfg.model.model_copy(update=harness_task.model_fields(tok))
+    return cfg, harness_task, build_model(task, cfg.model), tok
+
+
+def test_keep_best_ends_with_the_best_evals_weights_not_the_last(tmp_path):
+    from magnet.tools.bitnet.run_dir import RunDir
+    from magnet.tools.bitnet.trainer import Trainer
+    from magnet.tools.harness.evaluate import evaluate_run
+
+    cfg, task, model, tok = _task_and_model("lm", "shakespeare", {**TINY, "keep_best": True})
+    RunDir(tmp_path).write_setup(cfg, tok=tok)
+    trainer = Trainer(model, task, cfg, tmp_path)
+    trainer._evaluate()  # the first eval is the best so far: its weights are kept
+    first = trainer.state["val"]["bits_per_byte"]
+    with torch.no_grad():  # weights gone bad, as after an overfitting stretch
+        for p in model.parameters():
+            p.add_(torch.randn_like(p))
+    trainer.state["step"] = 10
+    trainer._evaluate()
+    last = trainer.state["val"]["bits_per_byte"]
+    assert last > first + 1
+    outcome = trainer._finish("completed", 0.0, trainer._restore_best())
+    assert outcome.message == (
+        f"kept the weights of step 0 (bits_per_byte {first:.4g}); the last step's was {last:.4g}"
+    )
+    assert outcome.val["bits_per_byte"] == first
+    # the checkpoint holds those weights: the harness's own evaluation finds the same value
+    harness = evaluate_run(tmp_path, "val", "lm", "shakespeare")["bits_per_byte"]
+    assert harness == pytest.approx(first, rel=1e-4)
+
+
+def test_label_smoothing_raises_the_loss_of_a_confident_classifier():
+    losses = []
+    for smoothing in (0.0, 0.2):
+        settings = {**TINY, "label_smoothing": smoothing, "class_weighted": False}
+        _, task, model, _ = _task_and_model("classify", "sms-spam", settings)
+        with torch.no_grad():
+            model.head.bias.copy_(torch.tensor([20.0, 0.0]))  # all but certain of class 0
+        # a batch of mostly the majority class: smoothing costs it more than it saves the rest
+        losses.append(task.loss(model, task.train_batch(torch.Generator().manual_seed(0))).item())
+    assert losses[1] > losses[0]
