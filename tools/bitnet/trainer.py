@@ -152,7 +152,7 @@ class Trainer:
                 self._checkpoint()
             self.state["elapsed_s"] = time.perf_counter() - clock0
         if self.state["step"] % self.cfg.eval_every:
-            if self.final_eval or self.cfg.keep_best:  # keep_best compares the last weights
+            if self.final_eval or self.state.get("best"):  # keep_best: is the last better?
                 self._evaluate()
             else:  # the harness scores the checkpoint; an earlier step's val is not this model's
                 self.state["val"] = {}
