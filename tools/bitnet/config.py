@@ -41,7 +41,9 @@ class TrainConfig(BaseModel):
     log_every: int = Field(10, gt=0)
     checkpoint_every: int = Field(100, gt=0)
     seed: int = 0
-    tokenizer: Literal["byte", "bpe"] = "byte"
+    tokenizer: Literal["byte", "bpe", "smollm2"] = Field(
+        "byte", description="smollm2 (classifiers): the packaged LLM's BPE and token embeddings"
+    )
     bpe_vocab: int = Field(4096, ge=300)
     bpe_sample_mb: float = Field(8.0, gt=0, description="MB of training text BPE learns from")
     label_smoothing: float = Field(

@@ -75,7 +75,7 @@ def train(request: TrainRequest, on_event: Callable[[dict], None] | None = None)
         if isinstance(e, MagnetError):
             raise
         raise RunDirError(f"cannot write run directory {run_dir}: {e}") from None
-    return _run(cfg, task, run_dir, on_event, request.final_eval)
+    return _run(cfg, task, run_dir, on_event, request.final_eval, tok)
 
 
 def prepare(request: TrainRequest) -> None:
@@ -90,6 +90,8 @@ def _prepared(request: TrainRequest):
     """The config (data made absolute, precision resolved), the dataset and its tokenizer."""
     cfg = request.config.model_copy(deep=True)
     cfg.data = data_ref(cfg.data)  # absolute, so a resume from elsewhere finds it
+    if cfg.tokenizer == "smollm2" and cfg.task != "classify":
+        raise ConfigError("tokenizer=smollm2 is for classifiers (language models: byte or bpe)")
     dataset = load_dataset(cfg.data, cfg.task)
     tok = (
         None
@@ -149,9 +151,16 @@ def resume_run(
     return _run(cfg, task, run_dir, on_event, final_eval)
 
 
-def _run(cfg: TrainConfig, task, run_dir: Path, on_event, final_eval: bool) -> TrainResult:
+def _run(
+    cfg: TrainConfig, task, run_dir: Path, on_event, final_eval: bool, tok=None
+) -> TrainResult:
+    """Train; a fresh run (`tok` given, no init_from) whose tokenizer brings pretrained
+    token embeddings starts from them."""
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.task, cfg.model)
+    if hasattr(tok, "embeddings") and not cfg.init_from:
+        with torch.no_grad():
+            model.embed.weight.copy_(torch.from_numpy(tok.embeddings(cfg.model.d_model)))
     outcome = Trainer(model, task, cfg, run_dir, on_event, final_eval).run()
     primary = outcome.val.get(task.primary)
     result = TrainResult(

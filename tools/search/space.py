@@ -19,20 +19,27 @@ class Param:
     integer: bool = False
     choices: tuple = ()
     tasks: tuple = ("lm", "classify", "direction", "diloco")  # where it changes anything
+    only: tuple = ()  # (choice, tasks) pairs: a choice offered to those tasks alone
+
+    def options(self, task: str | None = None) -> tuple:
+        """The choices for `task` (every choice when no task is named)."""
+        barred = {c for c, tasks in self.only if task is not None and task not in tasks}
+        return tuple(c for c in self.choices if c not in barred)
 
     def schema(self) -> dict:
         if self.choices:
             return {"enum": list(self.choices)}
         return {"type": "integer" if self.integer else "number"}
 
-    def clip(self, value) -> object:
+    def clip(self, value, task: str | None = None) -> object:
         if self.choices:
-            if value in self.choices:
+            choices = self.options(task)
+            if value in choices:
                 return value
-            numeric = [c for c in self.choices if isinstance(c, int | float)]
+            numeric = [c for c in choices if isinstance(c, int | float)]
             if numeric and isinstance(value, int | float) and not isinstance(value, bool):
                 return min(numeric, key=lambda c: abs(c - value))
-            return self.choices[0]
+            return choices[0]
         number = float(value)
         if not math.isfinite(number):
             raise ValueError("not a finite number")
@@ -55,7 +62,13 @@ SPACE: dict[str, Param] = {
     "d_model": Param(choices=(256, 512)),
     "n_heads": Param(choices=(2, 4, 8)),
     "ffn_dim": Param(choices=(256, 512, 768, 1024, 1536)),
-    "tokenizer": Param(choices=("byte", "bpe"), tasks=("lm", "classify")),
+    # smollm2: the packaged LLM's BPE and token embeddings (tools/datasets/pretrained.py),
+    # for classifiers only (a language model would lose the bytes of unseen tokens).
+    "tokenizer": Param(
+        choices=("byte", "bpe", "smollm2"),
+        tasks=("lm", "classify"),
+        only=(("smollm2", ("classify",)),),
+    ),  # fmt: skip
     "bpe_vocab": Param(choices=(1024, 2048, 4096, 8192), tasks=("lm", "classify")),
     "class_weighted": Param(choices=(True, False), tasks=("classify",)),
     # Failure-driven examples the LLM writes for the best run's misclassified validation
@@ -94,7 +107,7 @@ def clip(diff: dict, task: str | None = None) -> tuple[dict, list[str]]:
             notes.append(f"dropped '{key}': it does nothing for {task}")
             continue
         try:
-            fixed = param.clip(value)
+            fixed = param.clip(value, task)
         except (TypeError, ValueError):
             notes.append(f"dropped {key}={value!r}: not a valid value")
             continue

@@ -200,3 +200,23 @@ def test_label_smoothing_raises_the_loss_of_a_confident_classifier():
         # a batch of mostly the majority class: smoothing costs it more than it saves the rest
         losses.append(task.loss(model, task.train_batch(torch.Generator().manual_seed(0))).item())
     assert losses[1] > losses[0]
+
+
+def test_a_classifier_with_the_llm_tokenizer_starts_from_the_llms_vectors(tmp_path):
+    from magnet.tools.bitnet.checkpoint import load_checkpoint
+    from magnet.tools.bitnet.model import build_model
+    from magnet.tools.bitnet.run_dir import RunDir
+    from magnet.tools.errors import ConfigError
+
+    settings = {**TINY, "tokenizer": "smollm2", "lr": 1e-9, "eval_every": 5}
+    out = tmp_path / "r"
+    train(TrainRequest(task="classify", data="sms-spam", steps=1, out=out, settings=settings))
+    run = RunDir(tmp_path / "r")
+    tok, cfg = run.tokenizer(), run.config()
+    assert tok.kind == "smollm2" and cfg.model.vocab_size == tok.vocab_size < 20_000
+    model = build_model("classify", cfg.model)
+    load_checkpoint(run.checkpoint, model)
+    start = torch.from_numpy(tok.embeddings(cfg.model.d_model))
+    assert torch.allclose(model.embed.weight, start, atol=1e-6)  # one step at lr 1e-9
+    with pytest.raises(ConfigError, match="for classifiers"):
+        train(TrainRequest(task="lm", data="shakespeare", steps=1, settings=settings))

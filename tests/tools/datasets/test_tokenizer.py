@@ -18,3 +18,30 @@ def test_bpe_learns_from_train_texts_and_round_trips(tmp_path):
     tok.save(tmp_path / "t.json")
     again = load_tokenizer(tmp_path / "t.json")
     assert again.decode(again.encode("unseen text: 42")) == "unseen text: 42"
+
+
+def test_the_llm_tokenizer_keeps_only_train_tokens_and_the_llms_own_vectors(tmp_path):
+    import numpy as np
+
+    train = [" dog", " puppy", " tax", " pizza", " bread"]
+    tok = build_tokenizer("smollm2", train, 0)
+    assert tok.vocab_size == len(train) + 1  # one LLM token each, and 0 for the rest
+    ids = tok.encode(" dog pizza")
+    assert tok.decode(ids) == " dog pizza" and 0 not in ids
+    assert list(tok.encode(" zebra")) == [0] * len(tok.encode(" zebra"))  # unseen in train
+    tok.save(tmp_path / "t.json")
+    again = load_tokenizer(tmp_path / "t.json")
+    assert again.fingerprint() == tok.fingerprint()
+    assert list(again.encode(" tax pizza")) == list(tok.encode(" tax pizza"))
+
+    vectors = tok.embeddings(256)
+    assert vectors.shape == (6, 256) and not vectors[0].any()
+    assert 0.005 < vectors[1:].std() < 0.05  # the model's own initial scale
+
+    def cos(a: str, b: str) -> float:
+        x, y = vectors[tok.encode(a)[0]], vectors[tok.encode(b)[0]]
+        return float(x @ y / np.linalg.norm(x) / np.linalg.norm(y))
+
+    # What the LLM learnt survives the projection: related words are the closer ones.
+    assert cos(" dog", " puppy") > cos(" dog", " tax") + 0.1
+    assert cos(" pizza", " bread") > cos(" pizza", " tax") + 0.1

@@ -196,7 +196,7 @@ def test_the_local_model_served_by_llama_cpp_over_http_plans_through_litellm(mon
     compatible server on 127.0.0.1), reached as `openai/NAME` + api_base, keyless."""
     from magnet.agent.goal import read_goal
     from magnet.agent.proposal import PlanContext, choose
-    from magnet.tools.llm.local import model_path
+    from magnet.tools.local_models import model_path
     from magnet.tools.search.policy import Candidate
     from tests.tools.export.test_serve import free_port, serving
 

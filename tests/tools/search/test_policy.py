@@ -87,6 +87,14 @@ def test_clip_drops_settings_the_task_does_not_use():
     assert clean == {"lr": 1e-3} and notes == ["dropped 'tokenizer': it does nothing for direction"]
 
 
+def test_the_llms_tokenizer_is_offered_to_classifiers_alone(tmp_path):
+    assert clip({"tokenizer": "smollm2"}, task="classify")[0] == {"tokenizer": "smollm2"}
+    clean, notes = clip({"tokenizer": "smollm2"}, task="lm")
+    assert clean == {"tokenizer": "byte"} and notes == ["tokenizer: 'smollm2' → 'byte'"]
+    lm = SearchPolicy(tmp_path / "s.db", "s", BITS_PER_BYTE, task="lm")
+    assert lm._distributions()["tokenizer"].choices == ("byte", "bpe")
+
+
 def test_the_study_holds_only_real_trials_with_every_setting_and_persists(tmp_path):
     path = tmp_path / "study.db"
     first = SearchPolicy(path, "s", BITS_PER_BYTE, task="lm")

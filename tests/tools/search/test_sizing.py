@@ -40,6 +40,10 @@ def test_only_magnets_policy_sizes_and_only_text_models(tmp_path):
     assert sized.diff == {**SUBWORDS, "n_layers": 2, "ffn_dim": 512}
     assert "2.6e+13" in sized.reason and "instead of 0.36" in sized.reason
     assert "a subword (BPE 2048)" in sized.reason
+    classifier = SearchPolicy(tmp_path / "e.db", "e", BALANCED_ACCURACY, "classify")
+    sized = classifier.sized(SEQ, 2.65e13)
+    assert sized.diff["tokenizer"] == "smollm2" and "bpe_vocab" not in sized.diff
+    assert "the packaged LLM's tokens" in sized.reason
     plain = SearchPolicy(tmp_path / "b.db", "b", BITS_PER_BYTE, "lm", rules=False)
     assert plain.sized(SEQ, 2.65e13) is None
     series = SearchPolicy(tmp_path / "c.db", "c", BALANCED_ACCURACY, "direction")
