@@ -104,7 +104,7 @@ class PretrainedTokenizer:
 
         from magnet.tools.datasets.pretrained import source
 
-        tok = HfTokenizer.from_str(source()[0])
+        tok = HfTokenizer.from_str(source().tokenizer_json)
         seen = {i for enc in tok.encode_batch(list(texts)) for i in enc.ids}
         return cls(tok, np.array(sorted(seen), dtype=np.int64))
 

@@ -45,3 +45,21 @@ def test_the_llm_tokenizer_keeps_only_train_tokens_and_the_llms_own_vectors(tmp_
     # What the LLM learnt survives the projection: related words are the closer ones.
     assert cos(" dog", " puppy") > cos(" dog", " tax") + 0.1
     assert cos(" pizza", " bread") > cos(" pizza", " tax") + 0.1
+
+
+def test_the_llms_vectors_are_read_from_the_gguf_where_the_cache_cannot_be_written(
+    tmp_path, monkeypatch
+):
+    from magnet.tools.datasets import pretrained
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("MAGNET_CACHE", str(blocked / "cache"))  # as a read-only sandbox cache
+    found = pretrained.source()
+    assert found.vectors.shape == (49152, 576) and found.gram.shape == (576, 576)
+    assert blocked.read_text() == "not a folder"  # nothing written, no error
+    monkeypatch.setenv("MAGNET_CACHE", str(tmp_path / "cache"))
+    again = pretrained.source()  # a writable cache is filled once, then read
+    (made,) = (tmp_path / "cache" / "pretrained").iterdir()
+    assert made.name.endswith(f"-{pretrained.LAYOUT}") and len(list(made.iterdir())) == 3
+    assert (again.vectors[:10] == found.vectors[:10]).all()
