@@ -41,10 +41,10 @@ def choose(
     ctx: PlanContext,
     candidates: list[Candidate],
     llm: Llm,
-    tried: Callable[[dict], Finding | None],
+    tried: Callable[[dict], Finding | bool | None],
 ) -> tuple[Proposal, list[str], int]:
     """(proposal, notes for the trace, LLM tokens used); `tried(diff)` → the finding of that
-    change's full config, if memory has one."""
+    change's full config if memory has one, True if it is running now (no finding yet)."""
     prompt = render(
         "plan",
         goal=ctx.goal,
@@ -108,9 +108,11 @@ def _fresh(candidates, tried, ctx: PlanContext, notes: list[str]) -> Proposal:
     return Proposal(kind="planned", hypothesis="nothing new to try", config_diff={})
 
 
-def _seen(earlier: Finding | None, ctx: PlanContext) -> str:
+def _seen(earlier: Finding | bool | None, ctx: PlanContext) -> str:
     """Where a result that is reused instead of run again came from."""
-    if earlier is None or earlier.session_id == ctx.session_id:
+    if earlier is True:
+        return " (it is running now)"
+    if not isinstance(earlier, Finding) or earlier.session_id == ctx.session_id:
         return ""
     value = "" if earlier.primary_value is None else f": {earlier.primary_value:.4g}"
     return f" (in session {earlier.session_id}{value}; that result stands)"

@@ -203,7 +203,15 @@ def _budget_to_pass(state: ResearchState) -> str:
     for flops, value, _ in state.compute_points():
         if not frontier or objective.better(value, frontier[-1][1]):
             frontier.append((flops, value))
-    if len(frontier) < 2 or anchor is None:
+    if anchor is None:
+        return "too few improving runs to draw the curve through"
+    if frontier and not objective.better(anchor.val, frontier[-1][1]):
+        return (
+            f"not more compute: the best val ({frontier[-1][1]:.4g}) already reaches "
+            f"{anchor.name}'s ({anchor.val:.4g}), so the test shortfall is the gap between "
+            "the splits"
+        )
+    if len(frontier) < 2:
         return "too few improving runs to draw the curve through"
     xs = [math.log(f) for f, _ in frontier]
     ys = [objective.gain(v, 0.0) for _, v in frontier]  # higher is better from here on

@@ -57,6 +57,14 @@ def test_an_already_tried_proposal_is_replaced_by_an_untried_candidate(scripted_
     assert not any("in session" in n for n in notes)  # this session's own run: nothing to say
 
 
+def test_a_proposal_running_now_on_another_worker_is_replaced_not_a_crash(scripted_llm):
+    # tried() answers True for a config in flight: a session crashed on it in the wide bench
+    scripted_llm('{"hypothesis": "lower lr", "config_diff": {"lr": 0.001}}')
+    proposal, notes, _ = run(tried=lambda diff: diff == {"lr": 0.001} or None)
+    assert proposal.config_diff == {"n_layers": 6}
+    assert "plan: the LLM's proposal was empty or already tried (it is running now)" in notes
+
+
 def test_a_result_reused_from_an_earlier_session_is_named_in_the_notes(scripted_llm):
     scripted_llm('{"hypothesis": "lower lr", "config_diff": {"lr": 0.001}}')
     proposal, notes, _ = run(tried=lambda diff: earlier("old") if diff == {"lr": 0.001} else None)

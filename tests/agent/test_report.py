@@ -47,3 +47,9 @@ def test_a_flat_or_far_curve_says_it_does_not_get_there():
     assert "too few improving runs" in _budget_to_pass(_state([3.0, 3.1], xz=2.0))
     beaten = _state([3.0, 2.5], xz=2.6)  # the session beats xz: nothing to estimate
     assert "what would pass it" not in "\n".join(_versus_baselines(beaten))
+
+
+def test_a_val_already_past_the_baseline_is_not_sent_to_more_compute():
+    # emoji-groups in the wide bench: val past TF-IDF's, test short of it; the fit said "0.91x"
+    said = _budget_to_pass(_state([3.0, 2.5], xz=2.6))
+    assert said.startswith("not more compute: the best val (2.5) already reaches xz's (2.6)")
