@@ -203,15 +203,13 @@ def _budget_to_pass(state: ResearchState) -> str:
     for flops, value, _ in state.compute_points():
         if not frontier or objective.better(value, frontier[-1][1]):
             frontier.append((flops, value))
-    if anchor is None:
-        return "too few improving runs to draw the curve through"
-    if frontier and not objective.better(anchor.val, frontier[-1][1]):
+    if anchor is not None and frontier and not objective.better(anchor.val, frontier[-1][1]):
         return (
             f"not more compute: the best val ({frontier[-1][1]:.4g}) already reaches "
             f"{anchor.name}'s ({anchor.val:.4g}), so the test shortfall is the gap between "
             "the splits"
         )
-    if len(frontier) < 2:
+    if len(frontier) < 2 or anchor is None:
         return "too few improving runs to draw the curve through"
     xs = [math.log(f) for f, _ in frontier]
     ys = [objective.gain(v, 0.0) for _, v in frontier]  # higher is better from here on

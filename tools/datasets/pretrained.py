@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import secrets
-import shutil
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from magnet.tools.errors import DatasetError
-from magnet.tools.paths import cache_dir
+from magnet.tools.paths import built_whole, cache_dir
 
 SOURCE = "smollm2-135m-instruct"  # the embedded planner model (tools/local_models.py)
 FILES = ("tokenizer.json", "embeddings.npy", "gram.npy")
@@ -108,17 +105,7 @@ def _read_gguf(path: Path) -> tuple[str, np.ndarray]:
 
 
 def _write(where: Path, found: Source) -> None:
-    where.parent.mkdir(parents=True, exist_ok=True)
-    tmp = where.parent / f".{where.name}.{os.getpid()}-{secrets.token_hex(3)}"
-    tmp.mkdir()
-    try:
+    with built_whole(where, lambda done: all((done / f).exists() for f in FILES)) as tmp:
         (tmp / FILES[0]).write_text(found.tokenizer_json)
         np.save(tmp / FILES[1], found.vectors)
         np.save(tmp / FILES[2], found.gram)
-        try:
-            tmp.rename(where)
-        except OSError:
-            if not all((where / f).exists() for f in FILES):  # not another's finished copy
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -17,8 +17,6 @@ the corpus. Where the cache is read-only (a sandboxed trainer) and cold, the tok
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +26,7 @@ from magnet.tools.datasets.documents import CHUNK
 from magnet.tools.datasets.tokenizer import Tokenizer
 from magnet.tools.datasets.types import DOC_SEPARATOR, SPLITS, TextDataset
 from magnet.tools.errors import DatasetError
-from magnet.tools.paths import cache_dir
+from magnet.tools.paths import built_whole, cache_dir
 
 META = "meta.json"
 
@@ -96,13 +94,10 @@ def _read_meta(where: Path) -> CacheMeta | None:
 
 
 def _build(ds: TextDataset, tok: Tokenizer, final: Path) -> CacheMeta:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.{os.getpid()}-{secrets.token_hex(3)}"
-    tmp.mkdir()
     dtype = (
         "uint8" if tok.vocab_size <= 256 else "uint16" if tok.vocab_size <= 1 << 16 else "uint32"
     )
-    try:
+    with built_whole(final, lambda where: _read_meta(where) is not None) as tmp:
         splits = {s: _write_split(getattr(ds, s), tok, dtype, tmp / f"{s}.bin") for s in SPLITS}
         meta = CacheMeta(
             sha256=ds.card.sha256, tokenizer=tok.fingerprint(), dtype=dtype, splits=splits
@@ -111,14 +106,7 @@ def _build(ds: TextDataset, tok: Tokenizer, final: Path) -> CacheMeta:
             f.write(meta.model_dump_json())
             f.flush()
             os.fsync(f.fileno())
-        try:
-            tmp.rename(final)
-        except OSError:
-            if _read_meta(final) is None:  # not another process's finished copy
-                raise
-        return meta
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return meta
 
 
 def _write_split(docs, tok: Tokenizer, dtype: str, path: Path) -> SplitMeta:
