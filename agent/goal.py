@@ -2,9 +2,10 @@
 
     spec, notes, tokens = read_goal("classify scam messages", llm)
 
-Asks the LLM (prompts/intake.md.j2) for a ResearchSpec; keyword rules fill in when the LLM
-fails, and a dataset named by flag or by a keyword in the goal overrules the LLM's choice (a
-small model guesses). A goal that names several language domains ("Python code and
+Asks the LLM (prompts/intake.md.j2) to choose among the datasets there are
+(agent/schemas.goal_answer); keyword rules fill in when the LLM fails, and a dataset named by
+flag, by a path in the goal or by a keyword overrules the LLM's choice (a small model
+guesses). A goal that names several language domains ("Python code and
 Shakespeare") gets one specialist per domain, merged with DiLoCo (spec.domains). A goal
 nothing can serve is an UnsupportedGoal naming what is supported.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from magnet.agent.schemas import goal_answer
 from magnet.agent.state import ResearchSpec
 from magnet.prompts import render
 from magnet.tools.datasets.builtin import BUILTINS
@@ -28,6 +30,9 @@ LABELS = (
         r"\b(?:as|into)\s+((?:[\w-]+\s*,\s*)*[\w-]+),?\s+(?:or|and)\s+([\w-]+)", re.IGNORECASE
     ),
 )
+# The longest answer goal_answer allows, less its dataset's name, with room for whitespace
+# (tests/agent/test_goal.py): the JSON always closes.
+INTAKE_TOKENS = 360
 METRICS = {"lm": "bits_per_byte", "classify": "balanced_accuracy", "direction": "balanced_accuracy"}
 # Keyword → built-in dataset, checked in order; the first match wins.
 KEYWORDS: list[tuple[str, str]] = [
@@ -46,25 +51,22 @@ def read_goal(
         raise UnsupportedGoal("the goal is empty: say what the expert should do")
     # No data named and no built-in fits, but the goal names its classes: generate data.
     fallback = _from_keywords(goal, dataset) or (None if dataset else _generated(goal))
-    datasets = [
-        dict(name=b.about.name, task=b.task, description=b.about.description)
-        for b in BUILTINS.values()
-    ]
-    answer = llm.ask("intake", render("intake", goal=goal, datasets=datasets), ResearchSpec)
+    answer = _ask(goal, llm)
     notes = list(answer.errors)
-    spec = answer.value
+    spec = _spec(goal, answer.value) if answer.value else None
     if spec is None or not _usable(spec):
         if fallback is None:
             raise UnsupportedGoal(_unsupported(goal))
         notes.append(f"intake: keyword rules chose {fallback.task} on {fallback.dataset}")
         spec = fallback
     elif fallback is not None and spec.dataset != fallback.dataset:
+        same_task = spec.task == fallback.task
         # A flag, or a keyword in the goal, is firmer evidence than a small model's guess.
         notes.append(
             f"intake: the LLM chose {spec.dataset}; using {fallback.dataset} "
             f"({'the --data flag' if dataset else 'keywords in the goal'})"
         )
-        spec = fallback
+        spec = fallback.model_copy(update={"target": spec.target if same_task else None})
     domains = [] if dataset else _domains(goal)
     if len(domains) >= 2:
         notes.append(
@@ -76,8 +78,58 @@ def read_goal(
         # A goal whose keywords name one dataset names one domain: more is the model's guess.
         usable = _usable_domains(spec.domains) if spec.task == "lm" and fallback is None else []
         spec = spec.model_copy(update={"domains": usable})
-    spec = spec.model_copy(update={"metric": METRICS[spec.task]})
     return spec, notes, answer.tokens
+
+
+def _ask(goal: str, llm: Llm):
+    """The LLM's answer, choosing among the built-ins, generated data and the paths the goal
+    names (each offered with the task it can serve)."""
+    offered = [
+        dict(name=b.about.name, task=b.task, description=b.about.description)
+        for b in BUILTINS.values()
+    ]
+    offered.append(
+        dict(name=GENERATE, task="classify", description="write labelled examples when no "
+             "dataset fits a classification goal; give the classes in labels")
+    )  # fmt: skip
+    for path in _paths(goal):
+        kind = "lm" if Path(path).is_dir() else "classify or direction"
+        offered.append(dict(name=path, task=kind, description="the data the goal names"))
+    lm = [b.about.name for b in BUILTINS.values() if b.task == "lm"]
+    names = [d["name"] for d in offered]
+    tokens = INTAKE_TOKENS + max(map(len, names))
+    prompt = render("intake", goal=goal, datasets=offered)
+    return llm.ask("intake", prompt, goal_answer(names, lm), max_tokens=tokens)
+
+
+def _spec(goal: str, answer) -> ResearchSpec:
+    """The LLM's answer as a spec: a built-in's task is its own, generated data is
+    classified, the metric follows the task and the subject is the goal's own words."""
+    task = BUILTINS[answer.dataset].task if answer.dataset in BUILTINS else answer.task
+    task = "classify" if answer.dataset == GENERATE else task
+    return ResearchSpec(
+        task=task,
+        dataset=answer.dataset,
+        domain=goal[:120],
+        metric=METRICS[task],
+        target=answer.target if _stated(goal, answer.target) else None,
+        domains=list(answer.domains),
+        labels=list(dict.fromkeys(x.strip().lower() for x in answer.labels if x.strip())),
+    )
+
+
+def _stated(goal: str, target: float | None) -> bool:
+    """Whether the goal states this target (a small model invents one; a target it reaches at
+    once would end the session)."""
+    numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", goal)]
+    return target is not None and any(abs(target - x) < 1e-9 for x in numbers)
+
+
+def _paths(goal: str) -> list[str]:
+    """The words of the goal that are files or folders on disk."""
+    words = (w.strip("\"'`.,;:!?()") for w in goal.split())
+    found = (w for w in words if w and ("/" in w or "." in w) and Path(w).exists())
+    return list(dict.fromkeys(found))
 
 
 def _domains(goal: str) -> list[str]:
@@ -98,9 +150,8 @@ def _usable_domains(names: list[str]) -> list[str]:
 
 
 def _from_keywords(goal: str, dataset: str | None) -> ResearchSpec | None:
-    name = dataset or next(
-        (ds for pattern, ds in KEYWORDS if re.search(pattern, goal, re.IGNORECASE)), None
-    )
+    keyword = (ds for pattern, ds in KEYWORDS if re.search(pattern, goal, re.IGNORECASE))
+    name = dataset or next(iter(_paths(goal)), None) or next(keyword, None)
     if name is None:
         return None
     if name in BUILTINS:

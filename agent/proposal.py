@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from magnet.agent.schemas import ExperimentProposal
+from magnet.agent.schemas import ExperimentProposal, proposal_answer
 from magnet.agent.state import Best, Proposal, ResearchSpec, describe
 from magnet.memory.findings import Finding
 from magnet.prompts import render
@@ -45,18 +45,7 @@ def choose(
 ) -> tuple[Proposal, list[str], int]:
     """(proposal, notes for the trace, LLM tokens used); `tried(diff)` → the finding of that
     change's full config if memory has one, True if it is running now (no finding yet)."""
-    prompt = render(
-        "plan",
-        goal=ctx.goal,
-        spec=ctx.spec,
-        best=ctx.best,
-        recent=ctx.recent,
-        lessons=ctx.lessons,
-        candidates=[dict(diff=c.diff, reason=c.reason) for c in candidates],
-        allowed_keys=sorted(k for k in SPACE if k not in ctx.fixed),
-        remaining_seconds=ctx.remaining_seconds,
-    )
-    answer = llm.ask("plan", prompt, ExperimentProposal)
+    answer = llm.ask("plan", prompt(ctx, candidates), proposal_answer(len(candidates)))
     notes = list(answer.errors)
     proposal = _checked(answer.value, candidates, ctx, notes) if answer.value else None
     if proposal is not None:
@@ -69,6 +58,21 @@ def choose(
     if proposal is None:
         proposal = _fresh(candidates, tried, ctx, notes)
     return proposal, notes, answer.tokens
+
+
+def prompt(ctx: PlanContext, candidates: list[Candidate]) -> str:
+    """What the LLM is asked (prompts/plan.md.j2)."""
+    return render(
+        "plan",
+        goal=ctx.goal,
+        spec=ctx.spec,
+        best=ctx.best and dict(config=describe(ctx.best.config), value=ctx.best.value),
+        recent=ctx.recent,
+        lessons=ctx.lessons,
+        candidates=[dict(diff=describe(c.diff), reason=c.reason) for c in candidates],
+        allowed_keys=sorted(k for k in SPACE if k not in ctx.fixed),
+        remaining_seconds=ctx.remaining_seconds,
+    )
 
 
 def _checked(
@@ -93,7 +97,6 @@ def _checked(
         hypothesis=answer.hypothesis,
         config_diff=diff,
         expected_effect=answer.expected_effect,
-        estimated_seconds=answer.estimated_seconds,
     )
 
 

@@ -88,35 +88,15 @@ class Settings(BaseModel):
 
 
 class ResearchSpec(BaseModel):
-    """What the user asked for, made precise. It is also the intake's answer schema: the caps
-    below only shape the grammar a local model is held to (without them a 135M model repeats
-    a list item until max_tokens and the JSON never closes); they refuse nothing."""
+    """What the user asked for, made precise (agent/goal.py)."""
 
-    task: Literal["lm", "classify", "direction"] = Field(
-        description="lm: a language/code expert; classify: label texts; direction: up/down"
-    )
-    dataset: str = Field(
-        description="a built-in dataset name or a path the goal names",
-        json_schema_extra={"maxLength": 200},
-    )
-    domain: str = Field(
-        "", description="the subject, in a few words", json_schema_extra={"maxLength": 60}
-    )
-    metric: str = Field(
-        description="bits_per_byte for lm, balanced_accuracy otherwise",
-        json_schema_extra={"enum": ["bits_per_byte", "balanced_accuracy"]},
-    )
-    target: float | None = Field(None, description="stop when the metric reaches this")
-    domains: list[str] = Field(
-        [],
-        description="2+ LM datasets when the goal names several domains, else empty",
-        json_schema_extra={"maxItems": 4, "items": {"type": "string", "maxLength": 60}},
-    )
-    labels: list[str] = Field(
-        [],
-        description='classify with dataset "generate": the classes to generate data for',
-        json_schema_extra={"maxItems": 12, "items": {"type": "string", "maxLength": 40}},
-    )
+    task: Literal["lm", "classify", "direction"]
+    dataset: str  # a built-in dataset's name, "generate", or a path
+    domain: str = ""  # the subject, in the goal's words
+    metric: str  # bits_per_byte for lm, balanced_accuracy otherwise
+    target: float | None = None  # stop when the metric reaches this
+    domains: list[str] = []  # 2+ LM datasets merged with DiLoCo, else empty
+    labels: list[str] = []  # the classes of generated data
 
     @property
     def search_task(self) -> str:

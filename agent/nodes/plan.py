@@ -98,7 +98,8 @@ def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
     update |= {"tokens": state.tokens + tokens}
     if not proposal.config_diff:  # rung 0 ends here; the schedule goes on from what it has
         return _rung0_closed(state, update)
-    update["proposal"] = proposal
+    # A rung-0 run is one unit, whatever the LLM would guess.
+    update["proposal"] = proposal.model_copy(update={"estimated_seconds": state.schedule.unit_s})
     return update, f"exp {n} · {describe(proposal.config_diff)} · {proposal.hypothesis}"
 
 

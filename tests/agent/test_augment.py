@@ -15,10 +15,15 @@ from tests.tools.datasets.test_generate import HAM, SPAM, batch
 
 INTAKE = '{"task": "classify", "dataset": "sms-spam", "metric": "balanced_accuracy"}'
 AUGMENT = json.dumps(
-    {"hypothesis": "more examples of what it confuses", "config_diff": {"augment": 10}}
+    {
+        "hypothesis": "more examples of what it confuses",
+        "changes": [{"key": "augment", "value": 10}],
+    }
 )
 
-AFTER = json.dumps({"hypothesis": "a larger learning rate", "config_diff": {"lr": 0.003}})
+AFTER = json.dumps(
+    {"hypothesis": "a larger learning rate", "changes": [{"key": "lr", "value": 0.003}]}
+)
 
 
 @pytest.mark.integration

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from magnet.agent.goal import read_goal
@@ -12,7 +14,7 @@ def test_the_llm_spec_is_used_when_it_fits(scripted_llm):
         '{"task": "classify", "dataset": "sms-spam", "domain": "scams", '
         '"metric": "accuracy", "target": 0.95}'
     )
-    spec, notes, tokens = read_goal("classify scam messages", LLM)
+    spec, notes, tokens = read_goal("classify scam messages to 0.95", LLM)
     assert (spec.task, spec.dataset, spec.target) == ("classify", "sms-spam", 0.95)
     assert spec.metric == "balanced_accuracy"  # the harness metric, whatever the LLM said
     assert notes == [] and tokens > 0
@@ -59,7 +61,7 @@ def test_a_goal_naming_two_language_domains_merges_specialists(scripted_llm):
 def test_the_llms_domains_count_only_when_they_are_two_language_datasets(scripted_llm):
     scripted_llm(
         '{"task": "lm", "dataset": "shakespeare", "metric": "bits_per_byte", '
-        '"domains": ["shakespeare", "shakespeare", "sms-spam"]}',
+        '"domains": ["shakespeare", "shakespeare"]}',
         '{"task": "classify", "dataset": "sms-spam", "metric": "balanced_accuracy", '
         '"domains": ["shakespeare", "python-stdlib"]}',
     )
@@ -79,10 +81,38 @@ def test_a_guessed_second_domain_does_not_start_a_merge(scripted_llm):
     assert (spec.dataset, spec.domains) == ("shakespeare", [])
 
 
-def test_the_intake_schema_caps_what_a_small_model_can_repeat():
-    from magnet.agent.state import ResearchSpec
+def test_a_target_the_goal_does_not_state_is_dropped(scripted_llm):
+    """A small model invents targets; one it reached at once would end the session."""
+    scripted_llm('{"task": "lm", "dataset": "shakespeare", "target": 3.5}')
+    spec, _, _ = read_goal("write like Shakespeare", LLM)
+    assert spec.target is None
 
-    props = ResearchSpec.model_json_schema()["properties"]
-    assert props["domains"]["maxItems"] == 4 and props["labels"]["maxItems"] == 12
-    assert props["domain"]["maxLength"] == 60
-    assert props["metric"]["enum"] == ["bits_per_byte", "balanced_accuracy"]
+
+def test_a_path_in_the_goal_is_its_dataset(scripted_llm, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes").mkdir()
+    scripted_llm('{"task": "classify", "dataset": "sms-spam"}')
+    spec, notes, _ = read_goal("train a language model on notes/", LLM)
+    assert (spec.task, spec.dataset) == ("lm", "notes/")
+    assert any("the LLM chose sms-spam" in n for n in notes)
+
+
+def test_the_intake_schema_offers_only_what_exists_and_always_closes():
+    """Every choice is an enum; the longest answer the grammar allows fits the tokens asked
+    for (a token is at least one character), with room for whitespace, so it always closes."""
+    from magnet.agent.goal import INTAKE_TOKENS
+    from magnet.agent.schemas import goal_answer
+
+    path = "d" * 100 + ".csv"
+    schema = goal_answer(["sms-spam", "generate", path], ["shakespeare", "python-stdlib"])
+    props = schema.model_json_schema()["properties"]
+    assert props["dataset"]["enum"] == ["sms-spam", "generate", path]
+    assert props["domains"]["items"]["enum"] == ["shakespeare", "python-stdlib"]
+    longest = dict(
+        task="direction",
+        dataset=path,
+        labels=["x" * props["labels"]["items"]["maxLength"]] * props["labels"]["maxItems"],
+        target=-1.234567890123456e-100,
+        domains=["python-stdlib"] * props["domains"]["maxItems"],
+    )
+    assert len(json.dumps(longest)) <= INTAKE_TOKENS + len(path) - 40

@@ -15,7 +15,7 @@ from magnet.tools.llm import Llm
 from tests.conftest import TINY
 
 INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
-PLAN = '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}, "estimated_seconds": 5}'
+PLAN = '{"hypothesis": "a lower lr", "changes": [{"key": "lr", "value": 0.001}]}'
 
 
 def start(runner, goal, approve, experiments, steps, fixed=TINY, scaleup=0.0, minutes=30):
@@ -148,8 +148,9 @@ def test_each_experiment_runs_the_requested_steps_and_shows_its_progress(tmp_pat
 def test_fixed_settings_are_never_searched(runner, scripted_llm):
     scripted_llm(
         INTAKE,
-        '{"hypothesis": "deeper", "config_diff": {"n_layers": 6, "lr": 0.001}}',
-        '{"candidate": null, "hypothesis": "deeper", "config_diff": {"n_layers": 6}}',
+        '{"hypothesis": "deeper", '
+        '"changes": [{"key": "n_layers", "value": 6}, {"key": "lr", "value": 0.001}]}',
+        '{"candidate": null, "hypothesis": "deeper", "changes": [{"key": "n_layers", "value": 6}]}',
     )
     sid, _ = start(runner, "predict the S&P 500 direction", "auto", experiments=4, steps=3)
     *_, third, last = runner.state(sid).experiments
@@ -168,7 +169,7 @@ def test_fixed_settings_are_never_searched(runner, scripted_llm):
 def test_a_two_domain_goal_trains_specialists_and_can_merge_them_again(runner, scripted_llm):
     scripted_llm(
         '{"task": "lm", "dataset": "shakespeare", "metric": "bits_per_byte"}',
-        '{"candidate": null, "hypothesis": "TIES", "config_diff": {"merge": "ties"}}',
+        '{"candidate": null, "hypothesis": "TIES", "changes": [{"key": "merge", "value": "ties"}]}',
     )
     sid, _ = start(runner, "one expert for Python code and Shakespeare", "auto", 3, steps=4)
     state = runner.state(sid)

@@ -30,7 +30,8 @@ def earlier(session: str) -> Finding:
 def test_the_llm_changes_only_its_candidates_settings_and_values_are_clipped(scripted_llm):
     scripted_llm(
         '{"candidate": 0, "hypothesis": "much lower lr", '
-        '"config_diff": {"lr": 1e-9, "n_layers": 1, "colour": "red"}, "estimated_seconds": 30}'
+        '"changes": [{"key": "lr", "value": 1e-09}, {"key": "n_layers", "value": 1}, '
+        '{"key": "colour", "value": "red"}]}'
     )
     proposal, notes, tokens = run()
     assert proposal.config_diff == {"lr": 1e-4} and proposal.kind == "planned" and tokens > 0
@@ -41,7 +42,8 @@ def test_the_llm_changes_only_its_candidates_settings_and_values_are_clipped(scr
 def test_without_a_candidate_the_llm_diff_stands_alone(scripted_llm):
     scripted_llm(
         '{"candidate": 7, "hypothesis": "wider", '
-        '"config_diff": {"d_model": 512, "colour": "red", "tokenizer": "bpe"}}'
+        '"changes": [{"key": "d_model", "value": 512}, {"key": "colour", "value": "red"}, '
+        '{"key": "tokenizer", "value": "bpe"}]}'
     )
     proposal, notes, _ = run()
     assert proposal.config_diff == {"d_model": 512, "tokenizer": "bpe"}
@@ -50,7 +52,7 @@ def test_without_a_candidate_the_llm_diff_stands_alone(scripted_llm):
 
 
 def test_an_already_tried_proposal_is_replaced_by_an_untried_candidate(scripted_llm):
-    scripted_llm('{"hypothesis": "lower lr", "config_diff": {"lr": 0.001}}')
+    scripted_llm('{"hypothesis": "lower lr", "changes": [{"key": "lr", "value": 0.001}]}')
     proposal, notes, _ = run(tried=lambda diff: earlier("s") if diff == {"lr": 0.001} else None)
     assert proposal.config_diff == {"n_layers": 6}
     assert any("already tried" in n for n in notes)
@@ -59,21 +61,23 @@ def test_an_already_tried_proposal_is_replaced_by_an_untried_candidate(scripted_
 
 def test_a_proposal_running_now_on_another_worker_is_replaced_not_a_crash(scripted_llm):
     # tried() answers True for a config in flight: a session crashed on it in the wide bench
-    scripted_llm('{"hypothesis": "lower lr", "config_diff": {"lr": 0.001}}')
+    scripted_llm('{"hypothesis": "lower lr", "changes": [{"key": "lr", "value": 0.001}]}')
     proposal, notes, _ = run(tried=lambda diff: diff == {"lr": 0.001} or None)
     assert proposal.config_diff == {"n_layers": 6}
     assert "plan: the LLM's proposal was empty or already tried (it is running now)" in notes
 
 
 def test_a_result_reused_from_an_earlier_session_is_named_in_the_notes(scripted_llm):
-    scripted_llm('{"hypothesis": "lower lr", "config_diff": {"lr": 0.001}}')
+    scripted_llm('{"hypothesis": "lower lr", "changes": [{"key": "lr", "value": 0.001}]}')
     proposal, notes, _ = run(tried=lambda diff: earlier("old") if diff == {"lr": 0.001} else None)
     assert proposal.config_diff == {"n_layers": 6}
     assert any("in session old: 0.81; that result stands" in n for n in notes)
 
 
 def test_a_change_of_fixed_settings_only_is_no_proposal(scripted_llm):
-    scripted_llm('{"candidate": null, "hypothesis": "deeper", "config_diff": {"n_layers": 6}}')
+    scripted_llm(
+        '{"candidate": null, "hypothesis": "deeper", "changes": [{"key": "n_layers", "value": 6}]}'
+    )
     proposal, notes, _ = run(fixed={"n_layers": 1})
     assert proposal.config_diff == {"lr": 0.001}  # the policy's first candidate instead
     assert any("n_layers fixed for this session" in n for n in notes)
@@ -88,7 +92,7 @@ def test_invalid_llm_answers_fall_back_to_the_policy(scripted_llm):
 
 
 def test_when_everything_was_tried_the_proposal_is_empty_and_says_so(scripted_llm):
-    scripted_llm('{"hypothesis": "lower lr", "config_diff": {"lr": 0.001}}')
+    scripted_llm('{"hypothesis": "lower lr", "changes": [{"key": "lr", "value": 0.001}]}')
     proposal, notes, _ = run(tried=lambda diff: earlier("s"))
     assert proposal.config_diff == {}  # the plan node ends the session on this
     assert notes[-1] == "plan: every candidate was already tried"

@@ -15,7 +15,7 @@ from magnet.tools.llm import Llm
 from tests.conftest import TINY
 
 INTAKE = '{"task": "lm", "dataset": "shakespeare", "metric": "bits_per_byte"}'
-PLAN = '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}}'
+PLAN = '{"hypothesis": "a lower lr", "changes": [{"key": "lr", "value": 0.001}]}'
 SETTINGS = {**TINY, "batch_size": 16, "seq_len": 128, "checkpoint_every": 10, "eval_every": 50}
 
 STARTER = """

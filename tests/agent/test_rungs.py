@@ -131,8 +131,8 @@ def test_a_search_where_every_run_failed_stops_without_a_scale_up():
 def test_a_session_retrains_the_best_of_rung_0_with_three_times_the_compute(tmp_path, scripted_llm):
     scripted_llm(
         INTAKE,
-        '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}}',
-        '{"hypothesis": "a higher lr", "config_diff": {"lr": 0.01}}',
+        '{"hypothesis": "a lower lr", "changes": [{"key": "lr", "value": 0.001}]}',
+        '{"hypothesis": "a higher lr", "changes": [{"key": "lr", "value": 0.01}]}',
     )
     runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"))
     settings = Settings(
@@ -158,7 +158,7 @@ def test_a_session_retrains_the_best_of_rung_0_with_three_times_the_compute(tmp_
 
 @pytest.mark.integration
 def test_a_reviewer_may_accept_the_rest_of_a_rung_with_one_answer(tmp_path, scripted_llm):
-    scripted_llm(INTAKE, '{"hypothesis": "a lower lr", "config_diff": {"lr": 0.001}}')
+    scripted_llm(INTAKE, '{"hypothesis": "a lower lr", "changes": [{"key": "lr", "value": 0.001}]}')
     runner = SessionRunner(tmp_path / "home", Llm("openai/scripted"))
     settings = Settings(
         approve="ask", steps=3, fixed=TINY, budget=Budget(max_experiments=3), scaleup=0

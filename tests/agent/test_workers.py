@@ -10,7 +10,10 @@ from magnet.tools.llm import Llm
 from tests.conftest import TINY
 
 INTAKE = '{"task": "direction", "dataset": "sp500", "metric": "balanced_accuracy"}'
-PLANS = [json.dumps({"hypothesis": f"lr {lr}", "config_diff": {"lr": lr}}) for lr in (0.001, 0.003)]
+PLANS = [
+    json.dumps({"hypothesis": f"lr {lr}", "changes": [{"key": "lr", "value": lr}]})
+    for lr in (0.001, 0.003)
+]
 
 
 @pytest.fixture

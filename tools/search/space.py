@@ -84,14 +84,23 @@ SPACE: dict[str, Param] = {
 SEARCH_ONLY_DEFAULTS: dict[str, str | int] = {"merge": "diloco", "augment": 0}
 
 
-def diff_schema() -> dict:
-    """JSON schema of a config diff: each known key at most once, nothing else. A grammar
-    built from it keeps a small model from inventing keys or repeating them without end."""
-    return {
-        "type": "object",
-        "properties": {key: p.schema() for key, p in SPACE.items()},
-        "additionalProperties": False,
-    }
+MAX_CHANGES = 3  # settings one proposal may change: an idea, not every setting at once
+
+
+def changes_schema() -> dict:
+    """JSON schema of a proposal's changes: at most MAX_CHANGES {key, value} pairs, each key
+    a searchable one with its own values. A grammar built from it keeps a small model from
+    inventing keys or changing all of them."""
+    pairs = [
+        {
+            "type": "object",
+            "properties": {"key": {"const": key}, "value": p.schema()},
+            "required": ["key", "value"],
+            "additionalProperties": False,
+        }
+        for key, p in SPACE.items()
+    ]
+    return {"type": "array", "items": {"anyOf": pairs}, "maxItems": MAX_CHANGES}
 
 
 def clip(diff: dict, task: str | None = None) -> tuple[dict, list[str]]:
