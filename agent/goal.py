@@ -49,8 +49,11 @@ def read_goal(
     """(spec, notes for the trace, LLM tokens used)."""
     if not goal.strip():
         raise UnsupportedGoal("the goal is empty: say what the expert should do")
-    # No data named and no built-in fits, but the goal names its classes: generate data.
-    fallback = _from_keywords(goal, dataset) or (None if dataset else _generated(goal))
+    fallback = _from_keywords(goal, dataset)
+    named = None if dataset else _generated(goal)
+    # No data named, and no built-in fits or has the classes the goal names: generate data.
+    if named and (fallback is None or not _has_labels(fallback.dataset, named.labels)):
+        fallback = named
     answer = _ask(goal, llm)
     notes = list(answer.errors)
     spec = _spec(goal, answer.value) if answer.value else None
@@ -78,6 +81,8 @@ def read_goal(
         # A goal whose keywords name one dataset names one domain: more is the model's guess.
         usable = _usable_domains(spec.domains) if spec.task == "lm" and fallback is None else []
         spec = spec.model_copy(update={"domains": usable})
+    if spec.target is None:
+        spec = spec.model_copy(update={"target": _stated_target(goal, spec.task)})
     return spec, notes, answer.tokens
 
 
@@ -123,6 +128,32 @@ def _stated(goal: str, target: float | None) -> bool:
     once would end the session)."""
     numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", goal)]
     return target is not None and any(abs(target - x) < 1e-9 for x in numbers)
+
+
+# "target 0.97", "below 2.0 bits per byte", "95% accuracy": a number next to a target's words
+TARGET = re.compile(
+    r"(?:target|accuracy|below|under|above|at least|reach)\D{0,24}?(\d+(?:\.\d+)?)(%?)"
+    r"|(\d+(?:\.\d+)?)\s*(%|bits)",
+    re.IGNORECASE,
+)
+
+
+def _stated_target(goal: str, task: str) -> float | None:
+    """The target a goal states in words the LLM missed, if it fits the task's metric."""
+    for m in TARGET.finditer(goal):
+        number, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        value = float(number) / (100 if unit == "%" else 1)
+        if (0 < value <= 8) if task == "lm" else (0 < value <= 1):
+            return value
+    return None
+
+
+def _has_labels(dataset: str, labels: list[str]) -> bool:
+    """Whether the data has the classes a goal names: a built-in's description names them
+    all ("ham vs spam"); a path the goal names is the user's word."""
+    if dataset not in BUILTINS:
+        return True
+    return all(label in BUILTINS[dataset].about.description.lower() for label in labels)
 
 
 def _paths(goal: str) -> list[str]:

@@ -11,6 +11,7 @@ earlier finding), the first untried candidate replaces it, and the notes say so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from pydantic import BaseModel
@@ -56,8 +57,14 @@ def choose(
             )
             proposal = None
     if proposal is None:
-        proposal = _fresh(candidates, tried, ctx, notes)
-    return proposal, notes, answer.tokens
+        return _fresh(candidates, tried, ctx, notes), notes, answer.tokens
+    # The LLM's share of the research: where its answer departs from the policy's first pick.
+    departs = not candidates or proposal.config_diff != candidates[0].diff
+    return (
+        proposal.model_copy(update={"picked_by": "llm" if departs else "policy"}),
+        notes,
+        answer.tokens,
+    )
 
 
 def prompt(ctx: PlanContext, candidates: list[Candidate]) -> str:
@@ -92,12 +99,21 @@ def _checked(
     if held := sorted(set(diff) & set(ctx.fixed)):
         notes.append(f"plan: {', '.join(held)} fixed for this session (--set): not changed")
         diff = {k: v for k, v in diff.items() if k not in ctx.fixed}
+    hypothesis = answer.hypothesis
+    if not worded(hypothesis):
+        hypothesis = candidates[chosen].reason if chosen is not None else "the LLM's own change"
+        notes.append(f"plan: the LLM's hypothesis {answer.hypothesis[:40]!r} is not words")
     return Proposal(
         kind="planned",
-        hypothesis=answer.hypothesis,
+        hypothesis=hypothesis,
         config_diff=diff,
         expected_effect=answer.expected_effect,
     )
+
+
+def worded(text: str) -> bool:
+    """Whether a hypothesis is words at all: a small model also writes "1.0.0.1.1…"."""
+    return len(re.findall(r"[A-Za-z]{2,}", text)) >= 3
 
 
 def _fresh(candidates, tried, ctx: PlanContext, notes: list[str]) -> Proposal:
@@ -105,7 +121,9 @@ def _fresh(candidates, tried, ctx: PlanContext, notes: list[str]) -> Proposal:
         earlier = tried(c.diff)
         if earlier is None:
             notes.append(f"plan: using the policy's candidate ({c.reason})")
-            return Proposal(kind="planned", hypothesis=c.reason, config_diff=c.diff)
+            return Proposal(
+                kind="planned", hypothesis=c.reason, config_diff=c.diff, picked_by="policy"
+            )
         notes.append(f"plan: {describe(c.diff)} was tried already{_seen(earlier, ctx)}")
     notes.append("plan: every candidate was already tried")
     return Proposal(kind="planned", hypothesis="nothing new to try", config_diff={})

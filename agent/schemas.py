@@ -41,8 +41,8 @@ class ExperimentProposal(BaseModel):
     changes: Annotated[list[Change], WithJsonSchema(changes_schema())] = Field(
         [], description="settings to change in the chosen candidate; [] runs it as it is"
     )
-    hypothesis: Text(120) = Field(description="why this should help, one sentence")
-    expected_effect: Text(80) = Field("", description="what should happen to the metric")
+    hypothesis: Text(100) = Field(description="why this should help, one sentence")
+    expected_effect: Text(60) = Field("", description="what should happen to the metric")
 
     @property
     def config_diff(self) -> dict[str, Scalar]:

@@ -37,6 +37,8 @@ from magnet.tools.workers import WorkersChoice
 ExperimentKind = Literal["baseline", "sized", "planned", "remerge", "promoted", "scaleup"]
 ProposalKind = Literal["baseline", "sized", "planned", "promoted", "scaleup"]
 Action = Literal["accept", "edit", "reject", "respond"]
+PickedBy = Literal["llm", "policy"] | None
+PICKED_BY = "planned: llm where the LLM's answer departs from the policy's first candidate"
 
 
 class Budget(BaseModel):
@@ -117,6 +119,7 @@ class Proposal(BaseModel):
     estimated_seconds: float = 60
     rung: int = Field(0, description="the successive-halving rung (tools/search/schedule.py)")
     parent: str | None = Field(None, description="promoted, scaleup: the experiment retrained")
+    picked_by: PickedBy = Field(None, description=PICKED_BY)
 
 
 class ReviewReply(BaseModel):
@@ -154,6 +157,7 @@ class Experiment(BaseModel):
     parent: str | None = Field(None, description="promoted, scaleup: the experiment retrained")
     warm: bool = Field(False, description="scaleup: it started from its parent's weights")
     hypothesis: str = ""
+    picked_by: PickedBy = Field(None, description=PICKED_BY)
     diff: dict[str, Scalar] = Field(description="what changed from the best config before it")
     config: dict[str, Scalar] = Field(description="everything set, the fixed settings included")
     status: Status = Field(description="how the sandboxed process ended")
@@ -208,6 +212,7 @@ class Launch(BaseModel):
     parent: str | None = None
     warm: bool = False
     hypothesis: str = ""
+    picked_by: PickedBy = None
     diff: dict[str, Scalar]
     config: dict[str, Scalar]
     work_dir: Path = Field(description="the experiment's work dir (its run dir inside)")

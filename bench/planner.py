@@ -12,11 +12,13 @@ bench   For each model: every goal of bench/planner_goals.jsonl (written for thi
         valid-answer rate, the LLM's own task and dataset right (before the keyword rules),
         the intake's result right (after them), how often the keyword rules replaced it;
         the plan's valid-answer rate, keys per diff, answers with 1-3 keys, candidates in
-        range; seconds per call (median and max, the model loaded beforehand).
+        range, hypotheses that are words (plan keeps those) and that only echo the prompt;
+        seconds per call (median and max, the model loaded beforehand).
 record  Runs a real session per dataset (--approve auto, the chain off, one worker) and
         appends every plan state the LLM was asked about (the plan's context and the
         policy's candidates, as agent/proposal.choose received them) to
-        bench/planner_states.jsonl.
+        bench/planner_states.jsonl. (Each session has a fresh memory, so the states in the
+        repo hold no lessons: plan shows lessons from other sessions only.)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ HERE = Path(__file__).parent
 GOALS = HERE / "planner_goals.jsonl"
 STATES = HERE / "planner_states.jsonl"
 DEFAULT_MODELS = "local/smollm2-135m-instruct"
+PLAN_RATES = ("valid", "first_try", "one_to_three", "no_change", "in_range", "echo", "worded")
 
 
 def _lines(path: Path) -> list[dict]:
@@ -85,9 +88,10 @@ def intake(llm: Timed, goals: list[dict]) -> dict:
             spec = None
         answer, seconds = llm.answers[0]
         own = answer.value
-        right = spec is not None and (spec.task, spec.dataset) == (g["task"], g["dataset"])
-        domains = sorted(g.get("domains", []))
-        right = right and spec.target == g.get("target") and sorted(spec.domains) == domains
+        domains = sorted(g.get("domains", []))  # merged: its first dataset is any of them
+        right = spec is not None and spec.task == g["task"] and spec.target == g.get("target")
+        right = right and sorted(spec.domains) == domains
+        right = right and (bool(domains) or spec.dataset == g["dataset"])
         rows.append(
             dict(
                 goal=g["goal"],
@@ -111,7 +115,7 @@ def intake(llm: Timed, goals: list[dict]) -> dict:
 
 
 def plan(llm: Timed, states: list[dict]) -> dict:
-    from magnet.agent.proposal import PlanContext, prompt
+    from magnet.agent.proposal import PlanContext, prompt, worded
     from magnet.agent.schemas import proposal_answer
     from magnet.tools.search.policy import Candidate
 
@@ -133,6 +137,7 @@ def plan(llm: Timed, states: list[dict]) -> dict:
                 no_change=keys == 0 and chosen is not None,
                 in_range=chosen is None or chosen < len(candidates),
                 echo=value is not None and value.hypothesis.strip() in text,
+                worded=value is not None and worded(value.hypothesis),
                 seconds=llm.answers[-1][1],
                 errors=answer.errors,
             )
@@ -140,7 +145,7 @@ def plan(llm: Timed, states: list[dict]) -> dict:
     keys = [r["keys"] for r in rows if r["keys"] is not None]
     return dict(
         calls=len(rows),
-        **_rates(rows, "valid", "first_try", "one_to_three", "no_change", "in_range", "echo"),
+        **_rates(rows, *PLAN_RATES),
         keys_per_diff=dict(mean=round(statistics.mean(keys), 2), max=max(keys)) if keys else None,
         **_seconds(rows),
         errors=[e for r in rows for e in r["errors"]],
@@ -193,9 +198,13 @@ def record(args) -> None:
     original, current = plan_node.choose, {}
 
     def recording(ctx, candidates, llm, tried):
+        # No path of this machine in the repo: the dataset's relative to it, no run dir.
+        context = json.loads(json.dumps(ctx.model_dump(mode="json")).replace(f"{HERE.parent}/", ""))
+        if context["best"]:
+            context["best"]["run_dir"] = "run"
         line = dict(
             dataset=current["data"],
-            context=ctx.model_dump(mode="json"),
+            context=context,
             candidates=[dict(diff=c.diff, reason=c.reason) for c in candidates],
         )
         with STATES.open("a") as out:

@@ -126,7 +126,10 @@ def default_run(args, data: str, flops: float, work: Path) -> tuple[dict, float,
 
 
 def summary(state, wall: float, default: dict, anchor) -> dict:
-    """One session's line of the JSON: its expert's test score and its margins."""
+    """One session's line of the JSON: its expert's test score and its margins, and where
+    the LLM's picks placed in rung 0 against the policy's own."""
+    from magnet.agent.nodes.report import picks
+
     if state.expert is None:
         return {"expert": None, "stop_reason": state.stop_reason, "wall_s": round(wall, 1)}
     test = state.expert.test
@@ -140,6 +143,7 @@ def summary(state, wall: float, default: dict, anchor) -> dict:
         "minus_default": state.spec.objective.gain(test.value, default["value"]),
         "minus_classical": state.spec.objective.gain(test.value, anchor.test),
         "would_pass": _would_pass(state.report or ""),
+        "picks": picks(state),
     }  # fmt: skip
 
 

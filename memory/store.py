@@ -112,9 +112,16 @@ class FindingsStore:
         found = [Finding.model_validate_json(m["finding"]) for m in got["metadatas"]]
         return min(found, key=lambda f: f.created_at, default=None)
 
-    def lessons(self, goal: str, limit: int = 8, max_chars: int = 1500) -> str:
-        """A bounded digest of related findings from every session: worked, then failed."""
-        hits = [h for h in self.search(goal, limit=4 * limit) if h.distance < RELATED][:limit]
+    def lessons(
+        self, goal: str, limit: int = 8, max_chars: int = 1500, besides: str | None = None
+    ) -> str:
+        """A bounded digest of related findings from every session but `besides` (whose own
+        runs its planner already sees): worked, then failed."""
+        hits = [
+            h
+            for h in self.search(goal, limit=4 * limit)
+            if h.distance < RELATED and h.finding.session_id != besides
+        ][:limit]
         worked = [h.finding.line() for h in hits if h.finding.verdict == "improved"]
         failed = [h.finding.line() for h in hits if h.finding.verdict not in ("improved", "first")]
         lines = []

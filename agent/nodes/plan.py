@@ -88,7 +88,7 @@ def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
         best=state.best,
         recent=[f"[{e.verdict}] {describe(e.diff)}" for e in state.experiments[-5:]]
         + state.feedback,
-        lessons=deps.memory.lessons(state.goal),
+        lessons=deps.memory.lessons(state.goal, besides=state.session_id),
         fixed=state.settings.fixed,
         remaining_seconds=update["remaining_seconds"],
     )

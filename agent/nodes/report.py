@@ -157,7 +157,24 @@ def _llm(state: ResearchState, deps: Deps) -> list[str]:
         *off,
         f"LLM: {len(calls)} call{'' if len(calls) == 1 else 's'}, {len(failed)} failed, "
         f"{len(fell_back)} fell back to the policy",
+        *picks(state),
     ]
+
+
+def picks(state: ResearchState) -> list[str]:
+    """Where the LLM's picks placed in rung 0 against the policy's own: each run's place among
+    the rung's finished runs, 0 the best and 1 the worst, averaged per picker."""
+    runs = state.spec.objective.ranked(
+        (e for e in state.experiments if e.rung == 0 and e.ok), key=lambda e: e.value
+    )
+    places = {
+        who: [i / (len(runs) - 1) for i, e in enumerate(runs) if e.picked_by == who]
+        for who in ("llm", "policy")
+    } if len(runs) > 1 else {}  # fmt: skip
+    if not places.get("llm"):
+        return []
+    said = [f"{who} {len(p)} at {sum(p) / len(p):.2f}" for who, p in places.items() if p]
+    return [f"rung 0, where the picks placed (0 best, 1 worst, of {len(runs)}): {', '.join(said)}"]
 
 
 def _plot(state: ResearchState, path) -> bool:

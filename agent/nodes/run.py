@@ -94,6 +94,7 @@ def _launch(state: ResearchState, exp_id: str, work, diff: dict, config: dict) -
         rung=proposal.rung,
         parent=proposal.parent,
         hypothesis=proposal.hypothesis,
+        picked_by=proposal.picked_by,
         diff=diff,
         config=config,
         work_dir=work,

@@ -116,3 +116,19 @@ def test_the_intake_schema_offers_only_what_exists_and_always_closes():
         domains=["python-stdlib"] * props["domains"]["maxItems"],
     )
     assert len(json.dumps(longest)) <= INTAKE_TOKENS + len(path) - 40
+
+
+def test_a_target_stated_in_words_the_llm_missed_is_kept(scripted_llm):
+    scripted_llm(*['{"task": "classify", "dataset": "sms-spam"}'] * 2, RuntimeError("offline"))
+    assert read_goal("flag fraudulent sms, target 0.97", LLM)[0].target == 0.97
+    assert read_goal("spam filter at 95% balanced accuracy", LLM)[0].target == 0.95
+    spec = read_goal("get below 2.0 bits per byte on Shakespeare", LLM)[0]  # keyword rules
+    assert (spec.dataset, spec.target) == ("shakespeare", 2.0)
+
+
+def test_classes_a_built_in_lacks_are_generated_not_taken_from_a_keyword(scripted_llm):
+    scripted_llm(RuntimeError("offline"))
+    spec = read_goal("detect toxic vs friendly chat messages", LLM)[0]
+    assert (spec.dataset, spec.labels) == ("generate", ["toxic", "friendly"])
+    spec = read_goal("classify messages as spam or ham", LLM)[0]  # the built-in's own classes
+    assert spec.dataset == "sms-spam"

@@ -96,3 +96,31 @@ def test_when_everything_was_tried_the_proposal_is_empty_and_says_so(scripted_ll
     proposal, notes, _ = run(tried=lambda diff: earlier("s"))
     assert proposal.config_diff == {}  # the plan node ends the session on this
     assert notes[-1] == "plan: every candidate was already tried"
+
+
+def test_a_hypothesis_that_is_not_words_is_the_candidates_reason(scripted_llm):
+    scripted_llm(
+        '{"candidate": 1, "changes": [], "hypothesis": "1.0.0.0.1.1.1.1", "expected_effect": ""}'
+    )
+    proposal, notes, _ = run()
+    assert (proposal.config_diff, proposal.hypothesis) == ({"n_layers": 6}, "deeper")
+    assert proposal.picked_by == "llm"  # not the policy's first candidate
+    assert "plan: the LLM's hypothesis '1.0.0.0.1.1.1.1' is not words" in notes
+
+
+def test_the_llm_taking_the_policys_first_candidate_is_the_policys_pick(scripted_llm):
+    scripted_llm('{"candidate": 0, "changes": [], "hypothesis": "a lower lr trains steadier"}')
+    proposal, _, _ = run()
+    assert (proposal.config_diff, proposal.picked_by) == ({"lr": 0.001}, "policy")
+    assert proposal.hypothesis == "a lower lr trains steadier"
+
+
+def test_the_plan_schema_offers_the_candidates_indexes_and_three_changes_at_most():
+    from magnet.agent.schemas import proposal_answer
+
+    schema = proposal_answer(2).model_json_schema()
+    assert schema["properties"]["candidate"]["anyOf"][0] == {"enum": [0, 1]}
+    changes = schema["properties"]["changes"]
+    assert changes["maxItems"] == 3
+    lr = next(p for p in changes["items"]["anyOf"] if p["properties"]["key"] == {"const": "lr"})
+    assert lr["properties"]["value"] == {"type": "number"}

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from magnet.agent.nodes.report import _budget_to_pass, _versus_baselines
+from magnet.agent.nodes.report import _budget_to_pass, _versus_baselines, picks
 from magnet.agent.state import Best, Experiment, ResearchSpec, ResearchState
 from magnet.tools.harness.baselines import Baseline
 
@@ -53,3 +53,18 @@ def test_a_val_already_past_the_baseline_is_not_sent_to_more_compute():
     # emoji-groups in the wide bench: val past TF-IDF's, test short of it; the fit said "0.91x"
     said = _budget_to_pass(_state([3.0, 2.5], xz=2.6))
     assert said.startswith("not more compute: the best val (2.5) already reaches xz's (2.6)")
+
+
+def test_the_report_says_where_the_llms_picks_placed_against_the_policys():
+    # Five rung-0 runs, bits/byte: the LLM's picks are the best (2.5) and the second (2.9);
+    # the policy's the two worst (3.1, 3.2); the seed (3.0) is nobody's: places 0 and 0.25 against
+    # 0.75 and 1.
+    state = _state([3.0, 2.5, 3.1, 2.9, 3.2], xz=2.0)
+    for e, who in zip(state.experiments, [None, "llm", "policy", "llm", "policy"], strict=True):
+        e.picked_by = who
+    assert picks(state) == [
+        "rung 0, where the picks placed (0 best, 1 worst, of 5): llm 2 at 0.12, policy 2 at 0.88"
+    ]
+    for e in state.experiments:
+        e.picked_by = None if e.picked_by == "llm" else e.picked_by
+    assert picks(state) == []  # no LLM pick: nothing to compare

@@ -140,6 +140,8 @@ def test_a_new_session_on_a_related_goal_gets_earlier_lessons(tmp_path):
     assert "What did not:" in out and "diverged at step 12" in out
     assert "longer windows" not in out  # an unrelated goal's finding stays out
     assert len(first.lessons("detect spam in SMS texts", max_chars=80)) <= 80
+    # Session s1's own planner sees its runs already: its lessons come from other sessions.
+    assert first.lessons("detect spam in SMS texts", besides="s1") == ""
 
 
 WRITER = """
