@@ -199,7 +199,8 @@ def record(args) -> None:
 
     def recording(ctx, candidates, llm, tried):
         # No path of this machine in the repo: the dataset's relative to it, no run dir.
-        context = json.loads(json.dumps(ctx.model_dump(mode="json")).replace(f"{HERE.parent}/", ""))
+        text = json.dumps(ctx.model_dump(mode="json"))
+        context = json.loads(text.replace(f"{HERE.parent.resolve()}/", ""))
         if context["best"]:
             context["best"]["run_dir"] = "run"
         line = dict(
