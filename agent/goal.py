@@ -33,6 +33,7 @@ LABELS = (
 # The longest answer goal_answer allows, less its dataset's name, with room for whitespace
 # (tests/agent/test_goal.py): the JSON always closes.
 INTAKE_TOKENS = 360
+NUMBER = r"\d+(?:\.\d+)?"
 METRICS = {"lm": "bits_per_byte", "classify": "balanced_accuracy", "direction": "balanced_accuracy"}
 # Keyword → built-in dataset, checked in order; the first match wins.
 KEYWORDS: list[tuple[str, str]] = [
@@ -49,12 +50,13 @@ def read_goal(
     """(spec, notes for the trace, LLM tokens used)."""
     if not goal.strip():
         raise UnsupportedGoal("the goal is empty: say what the expert should do")
-    fallback = _from_keywords(goal, dataset)
+    paths = _paths(goal)
+    fallback = _from_keywords(goal, dataset, paths)
     named = None if dataset else _generated(goal)
     # No data named, and no built-in fits or has the classes the goal names: generate data.
     if named and (fallback is None or not _has_labels(fallback.dataset, named.labels)):
         fallback = named
-    answer = _ask(goal, llm)
+    answer = _ask(goal, llm, paths)
     notes = list(answer.errors)
     spec = _spec(goal, answer.value) if answer.value else None
     if spec is None or not _usable(spec):
@@ -86,7 +88,7 @@ def read_goal(
     return spec, notes, answer.tokens
 
 
-def _ask(goal: str, llm: Llm):
+def _ask(goal: str, llm: Llm, paths: list[str]):
     """The LLM's answer, choosing among the built-ins, generated data and the paths the goal
     names (each offered with the task it can serve)."""
     offered = [
@@ -97,7 +99,7 @@ def _ask(goal: str, llm: Llm):
         dict(name=GENERATE, task="classify", description="write labelled examples when no "
              "dataset fits a classification goal; give the classes in labels")
     )  # fmt: skip
-    for path in _paths(goal):
+    for path in paths:
         kind = "lm" if Path(path).is_dir() else "classify or direction"
         offered.append(dict(name=path, task=kind, description="the data the goal names"))
     lm = [b.about.name for b in BUILTINS.values() if b.task == "lm"]
@@ -119,21 +121,21 @@ def _spec(goal: str, answer) -> ResearchSpec:
         metric=METRICS[task],
         target=answer.target if _stated(goal, answer.target) else None,
         domains=list(answer.domains),
-        labels=list(dict.fromkeys(x.strip().lower() for x in answer.labels if x.strip())),
+        labels=_classes(answer.labels),
     )
 
 
 def _stated(goal: str, target: float | None) -> bool:
     """Whether the goal states this target (a small model invents one; a target it reaches at
     once would end the session)."""
-    numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", goal)]
+    numbers = [float(x) for x in re.findall(NUMBER, goal)]
     return target is not None and any(abs(target - x) < 1e-9 for x in numbers)
 
 
 # "target 0.97", "below 2.0 bits per byte", "95% accuracy": a number next to a target's words
 TARGET = re.compile(
-    r"(?:target|accuracy|below|under|above|at least|reach)\D{0,24}?(\d+(?:\.\d+)?)(%?)"
-    r"|(\d+(?:\.\d+)?)\s*(%|bits)",
+    rf"(?:target|accuracy|below|under|above|at least|reach)\D{{0,24}}?({NUMBER})(%?)"
+    rf"|({NUMBER})\s*(%|bits)",
     re.IGNORECASE,
 )
 
@@ -180,9 +182,9 @@ def _usable_domains(names: list[str]) -> list[str]:
     return usable if len(usable) >= 2 else []
 
 
-def _from_keywords(goal: str, dataset: str | None) -> ResearchSpec | None:
+def _from_keywords(goal: str, dataset: str | None, paths: list[str]) -> ResearchSpec | None:
     keyword = (ds for pattern, ds in KEYWORDS if re.search(pattern, goal, re.IGNORECASE))
-    name = dataset or next(iter(_paths(goal)), None) or next(keyword, None)
+    name = dataset or next(iter(paths), None) or next(keyword, None)
     if name is None:
         return None
     if name in BUILTINS:
@@ -200,16 +202,21 @@ def _generated(goal: str) -> ResearchSpec | None:
     """A classification goal that names its classes, when no dataset fits: generate one."""
     for pattern in LABELS:
         if m := pattern.search(goal):
-            labels = [x.strip().lower() for x in m.group(1).split(",")] + [m.group(2).lower()]
-            if len(set(labels)) >= 2:
+            labels = _classes([*m.group(1).split(","), m.group(2)])
+            if len(labels) >= 2:
                 return ResearchSpec(
                     task="classify",
                     dataset=GENERATE,
                     domain=goal[:120],
                     metric=METRICS["classify"],
-                    labels=list(dict.fromkeys(labels)),
+                    labels=labels,
                 )
     return None
+
+
+def _classes(words: list[str]) -> list[str]:
+    """Class names as a spec keeps them: lower case, once each, in order."""
+    return list(dict.fromkeys(w.strip().lower() for w in words if w.strip()))
 
 
 def _usable(spec: ResearchSpec) -> bool:
