@@ -26,8 +26,10 @@ class Deps:
     traces: TraceStore
     sandbox_limits: Any = None  # a sandboxes.limits.Limits; None: its defaults
     memory_path: Path | None = None
-    # (experiment id, steps) → a context whose value receives each metrics record, or None.
-    progress: Callable[[str, int], AbstractContextManager] = lambda exp_id, steps: nullcontext()
+    # (experiment id, steps; None for a timed run) → a context receiving each metrics record.
+    progress: Callable[[str, int | None], AbstractContextManager] = lambda exp_id, steps: (
+        nullcontext()
+    )
     chain: Any = None  # a tools.chain.ledger.Ledger: record sends the outbox there; None: kept
     _policies: dict = field(default_factory=dict, repr=False)
     _workers: dict = field(default_factory=dict, repr=False)

@@ -356,7 +356,7 @@ class _TrainingBars:
         self.lock, self.bars, self.open = threading.Lock(), None, 0
 
     @contextmanager
-    def __call__(self, exp_id: str, steps: int):
+    def __call__(self, exp_id: str, steps: int | None):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
         with self.lock:

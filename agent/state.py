@@ -221,6 +221,9 @@ class Launch(BaseModel):
     steps: int | None = None
     flops: float | None = None
     unit_flops: float | None = Field(None, description="the schedule's unit when it started")
+    train_seconds: float | None = Field(
+        None, description="trains this long (the scale-up): steps and FLOPs are estimates till then"
+    )
     request: dict = Field({}, description="the ExperimentRequest, as JSON")
     limits: dict | None = Field(None, description="the sandbox's Limits, as JSON")
     refused: str | None = Field(None, description="the trainer's words for a config never run")
@@ -318,14 +321,14 @@ class ResearchState(BaseModel):
         return points
 
 
-def describe(diff: dict) -> str:
+def describe(diff: dict, digits: int = 4) -> str:
     """`lr=0.001 tokenizer=bpe`; `as is` for no change."""
-    return " ".join(f"{k}={shown(v)}" for k, v in diff.items()) or "as is"
+    return " ".join(f"{k}={shown(v, digits)}" for k, v in diff.items()) or "as is"
 
 
-def shown(value) -> str:
-    """A setting's value for people: floats to four significant digits (`0.0007447`)."""
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+def shown(value, digits: int = 4) -> str:
+    """A setting's value for people: floats to `digits` significant digits (`0.0007447`)."""
+    return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
 
 
 # What the checkpointer may rebuild from its saved state (LangGraph refuses unknown classes).

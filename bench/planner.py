@@ -115,16 +115,14 @@ def intake(llm: Timed, goals: list[dict]) -> dict:
 
 
 def plan(llm: Timed, states: list[dict]) -> dict:
-    from magnet.agent.proposal import PlanContext, prompt, worded
-    from magnet.agent.schemas import proposal_answer
+    from magnet.agent.proposal import PlanContext, ask, prompt, worded
     from magnet.tools.search.policy import Candidate
 
     rows = []
     for s in states:
         ctx = PlanContext.model_validate(s["context"])
         candidates = [Candidate(c["diff"], c["reason"]) for c in s["candidates"]]
-        text = prompt(ctx, candidates)
-        answer = llm.ask("plan", text, proposal_answer(len(candidates)))
+        text, answer = prompt(ctx, candidates), ask(ctx, candidates, llm)
         value = answer.value
         keys = len(value.config_diff) if value else None
         chosen = value.candidate if value else None

@@ -2,14 +2,17 @@
 
     python bench/regularisation.py [--data sms-spam,emoji-groups,sp500] [--steps 600]
                                    [--seeds 2] [--variants none,dropout=0.1,...]
-                                   [--set key=value]
+                                   [--set key=value] [--equal-flops]
 
 Each variant (`none`, or `key=value` settings joined by `+`, e.g. `dropout=0.1+keep_best=true`)
 trains the default config (with the --set values) for --steps from the same seeds, through
 the session's own path (sandbox, then the harness's val evaluation of the checkpoint), two at
-a time on a worker per core. Val only: the test split stays for the sessions. Prints one JSON
-object: per dataset and variant each seed's val metric and their mean, and each variant's
-gain over `none` (positive: better, in the metric's direction) beside the seeds' spread.
+a time on a worker per core. With --equal-flops each variant instead trains the FLOPs that
+`none` spends in --steps (tools/bitnet/compute.py), so a variant that changes the context,
+the vocabulary or the model's size is compared at equal compute. Val only: the test split
+stays for the sessions. Prints one JSON object: per dataset and variant each seed's val
+metric and their mean, the steps each variant trained, and each variant's gain over `none`
+(positive: better, in the metric's direction) beside the seeds' spread.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def settings_of(variant: str) -> dict:
 
 def measure(args, data: str, work: Path) -> dict:
     """Every variant × seed of one dataset: {variant: [val per seed]} and the metric."""
+    from magnet.tools.bitnet.compute import steps_for_flops, train_flops
     from magnet.tools.bitnet.config import parse_settings
     from magnet.tools.harness.config import ExperimentConfig
     from magnet.tools.harness.experiment import ExperimentRequest, run_experiment
@@ -53,12 +57,16 @@ def measure(args, data: str, work: Path) -> dict:
     research = _research()
     task, path = research.TASKS[data], research.source(data)
     cores = os.cpu_count() or 1
-    pool, keys, values, name = Workers(cores), [], {}, None
+    pool, keys, values, steps, name = Workers(cores), [], {}, {}, None
+    base = ExperimentConfig.build(task, path, parse_settings(args.set), args.steps)
     start = time.perf_counter()
     for variant in args.variants:
         for seed in range(args.seeds):
             settings = {**parse_settings(args.set), **settings_of(variant), "seed": seed}
             config = ExperimentConfig.build(task, path, settings, args.steps)
+            if args.equal_flops:
+                config = config.with_steps(steps_for_flops(config.train, train_flops(base.train)))
+            steps[variant] = config.train.steps
             request = ExperimentRequest(config=config, threads=1)
             key = f"{variant}|{seed}"
             out = work / data / f"{len(keys)}"
@@ -76,7 +84,7 @@ def measure(args, data: str, work: Path) -> dict:
         print(f"{data} {variant} seed {seed}: {outcome.harness[name]:.4f} "
               f"at {time.perf_counter() - start:.0f} s", file=sys.stderr)  # fmt: skip
     objective = metric_of(name)
-    return {"task": task, "metric": name, **_summary(values, objective)}
+    return {"task": task, "metric": name, "steps": steps, **_summary(values, objective)}
 
 
 def _summary(values: dict, objective) -> dict:
@@ -100,6 +108,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--variants", default=DEFAULT_VARIANTS)
     parser.add_argument("--set", action="append", default=[], help="key=value for every run")
+    parser.add_argument(
+        "--equal-flops", action="store_true", help="each variant trains the FLOPs of `none`"
+    )
     args = parser.parse_args()
     args.variants = args.variants.split(",")
     for variant in args.variants:  # a bad variant fails here, before anything trains
@@ -108,7 +119,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for data in args.data.split(","):
             results[data] = measure(args, data, Path(tmp))
-    print(json.dumps({"steps": args.steps, "seeds": args.seeds, "datasets": results}, indent=2))
+    out = {"steps": args.steps, "equal_flops": args.equal_flops, "seeds": args.seeds}
+    print(json.dumps({**out, "datasets": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ def start(deps: Deps, state: ResearchState, launch: Launch) -> None:
             connect(address)
             cpus = request.threads or largest_node_cpus()
             return run_on_ray(request, launch.work_dir, limits, cpus)
-        with deps.progress(launch.id, launch.steps) as on_metric:
+        steps = None if launch.train_seconds else launch.steps  # a timed run's are a guess
+        with deps.progress(launch.id, steps) as on_metric:
             return run_experiment(request, launch.work_dir, limits, on_metric=on_metric)
 
     deps.workers(state).start(launch.id, job)
@@ -74,7 +75,7 @@ def _finished(launch: Launch, outcome, metric: str) -> Experiment:
         return Experiment(**_fields(launch), status="failed", diagnosis=lost(outcome))
     metrics = outcome.sandbox.metrics
     return Experiment(
-        **_fields(launch) | {"run_dir": outcome.run_dir},
+        **_fields(launch) | {"run_dir": outcome.run_dir} | _timed(launch, metrics),
         status=outcome.sandbox.status,
         value=(outcome.harness or {}).get(metric),
         harness=outcome.harness,
@@ -84,6 +85,15 @@ def _finished(launch: Launch, outcome, metric: str) -> Experiment:
         precision=outcome.precision,
         sandbox=outcome.sandbox,
     )
+
+
+def _timed(launch: Launch, metrics: list[dict]) -> dict:
+    """A run that trained for a time (the scale-up): the steps it ran, and their FLOPs at
+    the launch's FLOPs per step, in place of the estimate."""
+    ran = max((m["step"] for m in metrics if isinstance(m.get("step"), int)), default=0)
+    if launch.train_seconds is None or not (ran and launch.steps and launch.flops):
+        return {}
+    return {"steps": ran, "flops": launch.flops * ran / launch.steps}
 
 
 def _text(exp: Experiment) -> str:

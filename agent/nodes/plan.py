@@ -15,8 +15,8 @@ Writes: proposal, move and feedback (consumed), tokens, remaining_seconds; sched
 from __future__ import annotations
 
 from magnet.agent.deps import Deps
-from magnet.agent.proposal import PlanContext, choose
-from magnet.agent.rungs import closed_first_rung, expert_flops
+from magnet.agent.proposal import PlanContext, choose, recent
+from magnet.agent.rungs import closed_first_rung, expert_flops, in_flight
 from magnet.agent.state import Move, Proposal, ResearchState, describe
 from magnet.tools.harness.config import trainer_settings
 from magnet.tools.search.policy import Candidate
@@ -86,8 +86,7 @@ def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
         session_id=state.session_id,
         spec=spec,
         best=state.best,
-        recent=[f"[{e.verdict}] {describe(e.diff)}" for e in state.experiments[-5:]]
-        + state.feedback,
+        recent=[recent(e) for e in state.experiments[-5:]] + state.feedback,
         lessons=deps.memory.lessons(state.goal, besides=state.session_id),
         fixed=state.settings.fixed,
         remaining_seconds=update["remaining_seconds"],
@@ -104,7 +103,13 @@ def _search(state: ResearchState, deps: Deps, update: dict) -> tuple[dict, str]:
 
 
 def _sized(state: ResearchState, deps: Deps, tried) -> Proposal | None:
-    """The policy's config sized for the expert's compute, unless it is not one to try."""
+    """The policy's config sized for the expert's compute, unless it is not one to try: rung
+    0 has it at this unit already, done or in flight (with another seed's base it would
+    differ by its seed alone, a second run of one idea)."""
+    if any(e.kind == "sized" for e in state.experiments if e.rung == 0) or any(
+        x.kind == "sized" for x in in_flight(state, 0)
+    ):
+        return None
     flops = expert_flops(state)
     base = trainer_settings(state.compose({})[1])
     found = deps.policy(state).sized(base, flops) if flops else None

@@ -41,13 +41,14 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     except ConfigError as e:  # nothing to run: the experiment fails with the trainer's words
         return _refused(state, exp_id, work, diff, config, str(e))
     steps, flops = _equal_compute(state, built)
+    seconds = None
     if proposal.kind == "scaleup":
-        steps, flops = _scaled_up(state, built, parent, steps, flops)
+        steps, flops, seconds = _scaled_up(state, built, parent, steps, flops)
     elif flops is not None and proposal.rung:
         units = state.schedule.rungs[proposal.rung].units
         steps, flops = steps * units, flops * units
     request = ExperimentRequest(
-        config=built.with_steps(steps),
+        config=built.with_steps(steps) if seconds is None else built.for_seconds(seconds),
         domains=spec.domains,
         remerge=best.run_dir if remerge else None,
         threads=_threads(state.settings, alone=proposal.kind == "scaleup"),
@@ -59,12 +60,15 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
         data=data,
         steps=steps,
         flops=flops,
+        train_seconds=seconds,
         request=request.model_dump(mode="json"),
         limits=limits.model_dump(mode="json") if limits else None,
     )
     launch = Launch.model_validate(launch)
     start(deps, state, launch)
     compute = f" · {steps} steps, {flops:.3g} FLOPs" if flops else ""
+    if seconds is not None:
+        compute = f" · {seconds:.0f} s of training (≈{compute[3:]})"
     at_once = (
         f" · worker {launch.worker} of {state.settings.workers} ({len(state.running) + 1} running)"
         * (state.settings.workers > 1)
@@ -136,9 +140,13 @@ def _limits(state: ResearchState, deps: Deps, flops: float | None):
 
 
 def _scaled_up(state: ResearchState, config: ExperimentConfig, parent, steps, flops):
-    """(steps, FLOPs) the rest of the budget buys: its seconds less a run's start-up and
-    evaluation, at the training seconds per FLOP this session's runs measured; never fewer
-    steps than its parent ran."""
+    """(steps, FLOPs, training seconds): the rest of the budget less a run's start-up and
+    evaluation, as the time the scale-up trains for (never less than its parent trained), and
+    the steps and FLOPs that buys at this session's measured rate: an estimate until it ends.
+    The clock ends it, not a step count: it runs alone on every core, where the runs measured
+    shared them (on 2 cores its config trained 1.6x faster alone than beside another run, and
+    a scale-up counted in steps at their rate ended a 32-minute session 221 s early). Without
+    a unit (DiLoCo) or a measured run: its parent's steps."""
     from statistics import median
 
     from magnet.tools.bitnet.compute import steps_for_flops
@@ -146,15 +154,14 @@ def _scaled_up(state: ResearchState, config: ExperimentConfig, parent, steps, fl
     schedule = state.schedule
     rate = measured_seconds_per_flop(state)
     if flops is None or rate is None:
-        return parent.steps or steps, flops
+        return parent.steps or steps, flops, None
     measured = measured_runs(state)
     # its start-up, and the harness's val and then test evaluation after it
     overhead = median(e.seconds - e.train_s + 2 * e.harness_s for e in measured)
     share = schedule.start_s + schedule.budget_s - state.elapsed_s  # all that is left
-    scaled = max(
-        steps_for_flops(config.train, max(share - overhead, 0) / rate), parent.steps or steps
-    )
-    return scaled, flops * scaled / steps
+    seconds = max(share - overhead, parent.train_s or 0.0, 1.0)
+    scaled = steps_for_flops(config.train, seconds / rate)
+    return scaled, flops * scaled / steps, seconds
 
 
 def _warm_start(state: ResearchState, parent: Experiment, config: dict) -> dict:

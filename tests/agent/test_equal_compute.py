@@ -84,3 +84,33 @@ def test_a_long_run_gets_a_wall_clock_from_the_rate_measured_not_the_default_tim
     state = state.model_copy(update={"experiments": [ran]})
     assert _limits(state, deps, 4e12).wall_seconds == 600  # a unit: the default holds
     assert _limits(state, deps, 4e13).wall_seconds == 3 * 400  # ten units: 3 × 400 s
+
+
+def test_the_scale_up_trains_for_the_seconds_left_and_counts_the_steps_it_ran(tmp_path):
+    from magnet.agent.nodes.collect import _timed
+    from magnet.agent.nodes.run import _scaled_up
+    from magnet.agent.state import Experiment, Launch
+    from magnet.tools.bitnet.compute import steps_for_flops
+    from magnet.tools.bitnet.config import TrainConfig
+
+    parent = Experiment(
+        id="s-001", kind="planned", diff={}, config={}, status="ok", value=2.0, seconds=30,
+        train_s=20, harness_s=2, flops=4e12, steps=100, run_dir=tmp_path,
+    )  # fmt: skip
+    state = _state().model_copy(update={"experiments": [parent], "elapsed_s": 200})
+    config = ExperimentConfig.build("lm", "shakespeare", {})
+    steps, flops, seconds = _scaled_up(state, config, parent, 100, 4e12)
+    # 400 s of the 600 left, less a run's start-up and evaluation (30 - 20 + 2 × 2 s)
+    assert seconds == pytest.approx(386)
+    # the estimate at the measured 20 s per 4e12 FLOPs; the clock decides what it runs
+    assert steps == steps_for_flops(config.train, 386 / 20 * 4e12)
+    assert flops == pytest.approx(4e12 * steps / 100)
+    timed = TrainConfig.model_validate(config.for_seconds(seconds).train.model_dump())
+    assert (timed.steps, timed.budget_seconds) == (None, pytest.approx(386))
+    launch = Launch(
+        id="s-002", kind="scaleup", rung=1, diff={}, config={}, work_dir=tmp_path,
+        steps=steps, flops=flops, train_seconds=seconds,
+    )  # fmt: skip
+    ran = [{"event": "train", "step": 50}, {"event": "checkpoint", "step": 2 * steps}]
+    assert _timed(launch, ran) == {"steps": 2 * steps, "flops": pytest.approx(2 * flops)}
+    assert _timed(launch.model_copy(update={"train_seconds": None}), ran) == {}

@@ -1,4 +1,4 @@
-from magnet.agent.proposal import PlanContext, choose
+from magnet.agent.proposal import PlanContext, choose, keys, prompt
 from magnet.agent.state import Best, ResearchSpec
 from magnet.memory.findings import Finding
 from magnet.tools.llm import Llm
@@ -124,3 +124,25 @@ def test_the_plan_schema_offers_the_candidates_indexes_and_three_changes_at_most
     assert changes["maxItems"] == 3
     lr = next(p for p in changes["items"]["anyOf"] if p["properties"]["key"] == {"const": "lr"})
     assert lr["properties"]["value"] == {"type": "number"}
+
+
+def test_the_plan_names_only_the_keys_that_do_something_and_are_not_fixed():
+    ctx = PlanContext(goal="g", session_id="s", spec=SPEC, fixed={"lr": 0.01})
+    offered = keys(ctx)
+    assert "lr" not in offered and "merge" not in offered  # fixed; DiLoCo only
+    assert {"augment", "class_weighted", "n_layers"} <= set(offered)
+    assert f"Allowed keys: {', '.join(offered)}." in prompt(ctx, CANDIDATES)
+
+
+def test_an_answer_echoing_a_value_as_the_prompt_showed_it_is_no_change(scripted_llm):
+    # the prompt shows 0.0012345 as 0.0012: copying it back is the policy's pick, unrounded
+    candidates = [Candidate({"lr": 0.0012345, "n_layers": 3}, "tpe")]
+    scripted_llm(
+        '{"candidate": 0, "hypothesis": "a smaller step should train steadier", '
+        '"changes": [{"key": "lr", "value": 0.0012}, {"key": "n_layers", "value": 4}]}'
+    )
+    ctx = PlanContext(goal="g", session_id="s", spec=SPEC)
+    assert "lr=0.0012 n_layers=3" in prompt(ctx, candidates)
+    proposal, _, _ = choose(ctx, candidates, Llm("openai/scripted"), lambda diff: None)
+    assert proposal.config_diff == {"lr": 0.0012345, "n_layers": 4}
+    assert proposal.picked_by == "llm"  # n_layers is its own change

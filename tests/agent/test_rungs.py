@@ -151,9 +151,10 @@ def test_a_session_retrains_the_best_of_rung_0_with_three_times_the_compute(tmp_
             3 * parents[e.parent].flops
         )
     assert len({e.parent for e in rung1}) == 2 and rung1[0].verdict == "first"
-    # asynchronous: the best of the first three goes up before rung 0's fourth run
-    assert [e.rung for e in state.experiments] == [0, 0, 0, 1, 0, 1]
-    assert "| 3 | 1 | " in state.report and state.stop_reason.startswith("experiment budget spent")
+    # the two seeds are one config: the top third of three configs goes up after the fourth
+    # run (asynchronous promotion is tested with its own schedule below)
+    assert [e.rung for e in state.experiments] == [0, 0, 0, 0, 1, 1]
+    assert "| 4 | 1 | " in state.report and state.stop_reason.startswith("experiment budget spent")
 
 
 @pytest.mark.integration
@@ -226,6 +227,18 @@ def test_after_the_seeds_magnet_tries_the_default_sized_for_the_experts_compute(
     assert "sized" not in update["proposal"].hypothesis
     update, _ = plan(after_seeds("tpe", {"seq_len": 128}), deps)  # the plain sampler: no sizing
     assert "sized" not in update["proposal"].hypothesis and calls == []
+    # once rung 0 has it, done or in flight, it is not run again on another seed's base
+    from magnet.agent.state import Launch
+
+    state = after_seeds("llm", {"seq_len": 128})
+    done = [*state.experiments, _run(2, 2.2, diff=sized, kind="sized")]
+    flying = Launch(
+        id="s-002", kind="sized", rung=0, diff=sized, config={"seed": 0, **sized},
+        work_dir=tmp_path, unit_flops=state.schedule.unit_flops,
+    )  # fmt: skip
+    for again in ({"experiments": done}, {"running": [flying]}):
+        update, _ = plan(state.model_copy(update=again), deps)
+        assert update["proposal"].kind == "planned" and calls == []
 
 
 def test_when_nothing_untried_is_left_rung_0_closes_and_decide_chooses_again(tmp_path):
@@ -266,13 +279,15 @@ def test_a_run_in_the_top_third_of_its_rung_so_far_is_promoted_at_once():
     ]
     assert move(runs).kind == "search"  # two runs: no third to promote yet
     runs.append(_run(2, 0.90))
+    assert move(runs).kind == "search"  # three runs, but two configs: the seeds are one
+    runs.append(_run(3, 0.70))
     first = move(runs)
     assert (first.kind, first.rung, first.parent.id) == ("promote", 1, "s-002")  # best of 3
-    runs.append(_run(3, 0.91, rung=1, kind="promoted", parent="s-002"))
+    runs.append(_run(4, 0.91, rung=1, kind="promoted", parent="s-002"))
     assert move(runs).kind == "search"  # the top third so far is retrained already
-    runs += [_run(4, 0.70), _run(5, 0.95)]
-    assert move(runs).parent.id == "s-005"  # 5 runs: the top one, and s-005 leads now
-    runs += [_run(6, 0.96, rung=1, kind="promoted", parent="s-005"), _run(7, 0.60)]
+    runs += [_run(5, 0.95), _run(6, 0.60)]
+    assert move(runs).parent.id == "s-005"  # 5 configs: the top one, and s-005 leads now
+    runs.append(_run(7, 0.96, rung=1, kind="promoted", parent="s-005"))
     assert move(runs).kind in ("scaleup", "stop")  # rung 0 full, rung 1 full: done
 
 

@@ -4,6 +4,7 @@
     config.train            # the trainer's validated TrainConfig: the sandbox gets it as it is
     config.merge            # "ties": read by the search and the harness, never by the trainer
     config.with_steps(420)  # the same config at the steps equal compute gives it
+    config.for_seconds(600) # or trained for a time instead (the session's scale-up)
 
 People, the LLM and the search write settings as flat `key=value` pairs (the coordinates
 the search and memory compare); they become a TrainConfig here and nowhere else.
@@ -46,3 +47,9 @@ class ExperimentConfig(BaseModel):
 
     def with_steps(self, steps: int) -> ExperimentConfig:
         return self.model_copy(update={"train": self.train.model_copy(update={"steps": steps})})
+
+    def for_seconds(self, seconds: float) -> ExperimentConfig:
+        """The same config trained for `seconds` of wall time, its schedule following the
+        clock (the trainer's budget_seconds), instead of for a number of steps."""
+        train = self.train.model_copy(update={"steps": None, "budget_seconds": seconds})
+        return self.model_copy(update={"train": train})
