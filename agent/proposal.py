@@ -80,8 +80,8 @@ def ask(ctx: PlanContext, candidates: list[Candidate], llm: Llm) -> Answer:
 
 
 def keys(ctx: PlanContext) -> list[str]:
-    """The settings a proposal may change: those that do something for the task, less the
-    session's fixed ones."""
+    """The settings the prompt names as changeable: those that do something for the task,
+    less the session's fixed ones (the grammar offers every key; plan drops the rest)."""
     task = ctx.spec.search_task
     return sorted(k for k, p in SPACE.items() if task in p.tasks and k not in ctx.fixed)
 
@@ -132,7 +132,7 @@ def _checked(
 
 def recent(e: Experiment) -> str:
     """An experiment as the plan's recent list shows it: `[worse] 2.41: lr=0.0056 n_layers=3`."""
-    value = "no result" if e.value is None else f"{e.value:.4g}"
+    value = "no result" if e.value is None else shown(e.value)
     return f"[{e.verdict}] {value}: {describe(e.diff, DIGITS)}"
 
 

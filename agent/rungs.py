@@ -340,8 +340,8 @@ def _ranked(runs: list[Experiment], state: ResearchState) -> list[Experiment]:
     ranked = objective.ranked((e for e in runs if e.ok), key=lambda e: e.value)
     seen, out = set(), []
     for e in ranked:
-        if _config(e) not in seen:
-            seen.add(_config(e))
+        if (key := _config(e)) not in seen:
+            seen.add(key)
             out.append(e)
     prior = next((e for e in out if _is_sized(e, state)), None)
     if prior is not None and objective.gain(out[0].value, prior.value) <= state.noise:

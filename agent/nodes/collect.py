@@ -90,8 +90,10 @@ def _finished(launch: Launch, outcome, metric: str) -> Experiment:
 def _timed(launch: Launch, metrics: list[dict]) -> dict:
     """A run that trained for a time (the scale-up): the steps it ran, and their FLOPs at
     the launch's FLOPs per step, in place of the estimate."""
+    if launch.train_seconds is None or not (launch.steps and launch.flops):
+        return {}
     ran = max((m["step"] for m in metrics if isinstance(m.get("step"), int)), default=0)
-    if launch.train_seconds is None or not (ran and launch.steps and launch.flops):
+    if not ran:
         return {}
     return {"steps": ran, "flops": launch.flops * ran / launch.steps}
 

@@ -66,9 +66,10 @@ def run(state: ResearchState, deps: Deps) -> tuple[dict, str]:
     )
     launch = Launch.model_validate(launch)
     start(deps, state, launch)
-    compute = f" · {steps} steps, {flops:.3g} FLOPs" if flops else ""
+    compute = f"{steps} steps, {flops:.3g} FLOPs" if flops else ""
     if seconds is not None:
-        compute = f" · {seconds:.0f} s of training (≈{compute[3:]})"
+        compute = f"{seconds:.0f} s of training (≈{compute})"
+    compute = f" · {compute}" if compute else ""
     at_once = (
         f" · worker {launch.worker} of {state.settings.workers} ({len(state.running) + 1} running)"
         * (state.settings.workers > 1)
